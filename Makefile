@@ -1,0 +1,59 @@
+# The README's commands. Everything a command needs is installed here, on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+PORT ?= 3001
+
+.PHONY: demo test lint typecheck bench bench-quick soak deps checkov-deps browser-deps clean
+
+demo: deps
+	$(BIN)/wsgate local examples/chat --port $(PORT)
+
+test: deps checkov-deps browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: deps
+	$(BIN)/mypy
+
+bench: deps
+	$(BIN)/python -m bench
+
+bench-quick: deps
+	$(BIN)/python -m bench --quick
+
+soak: deps
+	$(BIN)/pytest -q -m soak tests/reliability --soak
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# checkov pins its own HCL parser under the import name `hcl2`, which clashes with python-hcl2:
+# it lives in a virtualenv of its own.
+checkov-deps: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==3.3.30'
+	touch $@
+
+# The browser test drives Debian's Chromium through Playwright; no browser is downloaded.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .tfoffline
