@@ -1,0 +1,32 @@
+terraform {
+  required_version = ">= 1.6"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  description = "AWS Region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+module "ws" {
+  source = "../.."
+
+  name       = "echo"
+  source_dir = "${path.module}/src"
+  handler    = "app.app"
+}
+
+output "websocket_url" {
+  description = "Connect here with any WebSocket client."
+  value       = module.ws.websocket_url
+}
