@@ -1,0 +1,99 @@
+"""Cached boto3 clients: one @connections client per endpoint, one DynamoDB client per target.
+
+boto3 is imported on first use only, so ``import wsgate`` stays cheap on a cold start. Clients
+are created under a lock from one private session (boto3's default session is not safe to
+create clients from concurrently) and then shared: botocore clients are thread-safe, and the
+connection pool is sized for a broadcast's worker threads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .endpoint import region_of
+from .errors import ConfigurationError
+
+#: Pool size of every client; a broadcast never runs more worker threads than this.
+MAX_POOL_CONNECTIONS = 64
+
+_lock = threading.Lock()
+_session: Any = None
+_management: dict[tuple[str, str], Any] = {}
+_dynamodb: dict[tuple[str, str | None], Any] = {}
+
+
+def region(endpoint: str | None = None) -> str:
+    """The region to sign for: the endpoint's own region, else AWS_REGION/AWS_DEFAULT_REGION."""
+    found = (region_of(endpoint) if endpoint else None) or os.environ.get("AWS_REGION")
+    found = found or os.environ.get("AWS_DEFAULT_REGION")
+    if not found:
+        raise ConfigurationError("no AWS region: set AWS_REGION (Lambda sets it for you)")
+    return found
+
+
+def management_client(endpoint: str) -> Any:
+    """The shared ``apigatewaymanagementapi`` client for ``endpoint``.
+
+    botocore's own retries are off (one attempt): wsgate retries 429 and 5xx itself so that
+    every retry is counted in the ``Retries`` metric and 410 Gone is never retried.
+    """
+    key = (endpoint, region(endpoint))
+    client = _management.get(key)
+    if client is not None:
+        return client
+    with _lock:
+        client = _management.get(key)
+        if client is None:
+            from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
+
+            config = Config(
+                retries={"mode": "standard", "total_max_attempts": 1},
+                max_pool_connections=MAX_POOL_CONNECTIONS,
+                connect_timeout=3,
+                read_timeout=10,
+            )
+            client = _get_session().client(
+                "apigatewaymanagementapi", endpoint_url=endpoint, region_name=key[1], config=config
+            )
+            _management[key] = client
+    return client
+
+
+def dynamodb_client() -> Any:
+    """The shared DynamoDB client (honours ``AWS_ENDPOINT_URL_DYNAMODB`` for local runs)."""
+    key = (region(), os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None)
+    client = _dynamodb.get(key)
+    if client is not None:
+        return client
+    with _lock:
+        client = _dynamodb.get(key)
+        if client is None:
+            from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 5},
+                max_pool_connections=MAX_POOL_CONNECTIONS,
+            )
+            client = _get_session().client("dynamodb", region_name=key[0], config=config)
+            _dynamodb[key] = client
+    return client
+
+
+def reset() -> None:
+    """Forget every cached client (tests, or after changing credentials in a long process)."""
+    global _session
+    with _lock:
+        _management.clear()
+        _dynamodb.clear()
+        _session = None
+
+
+def _get_session() -> Any:
+    global _session
+    if _session is None:
+        import boto3.session  # type: ignore[import-untyped,unused-ignore]
+
+        _session = boto3.session.Session()
+    return _session

@@ -1,0 +1,228 @@
+"""Sending to connected clients through API Gateway's @connections management API.
+
+``send`` posts to one connection, ``broadcast`` to many at once (one encoding, one size check,
+a bounded pool of threads sharing one cached client), ``close`` disconnects a client and
+``info`` describes it. A connection that is gone (410) is removed from the connection store
+and all of its rooms when a table is configured; it is never retried. Throttling (429) and
+server errors (5xx) are retried with capped exponential backoff and full jitter, and every
+retry is counted in the ``Retries`` metric.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import _json, metrics
+from ._clients import MAX_POOL_CONNECTIONS, management_client
+from ._retry import call_with_retries, error_code, http_status
+from .endpoint import resolve_endpoint
+from .errors import Gone, PayloadTooLarge, SendFailed
+
+#: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
+MAX_PAYLOAD_BYTES = 131_072
+#: Threads a broadcast uses unless told otherwise (never more than the client's pool).
+DEFAULT_MAX_WORKERS = 32
+
+logger = logging.getLogger("wsgate.messaging")
+
+_FORBIDDEN_HINT = (
+    "API Gateway answered 403 Forbidden: the connection id never existed on this API, the "
+    "endpoint is wrong (it must end with the stage, or the base path for a custom domain), "
+    "or the role lacks execute-api:ManageConnections"
+)
+
+
+@dataclass
+class BroadcastReport:
+    """What a broadcast did, connection by connection (ids in the order they were given)."""
+
+    delivered: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def attempted(self) -> int:
+        """How many distinct connections the message was sent to."""
+        return len(self.delivered) + len(self.gone) + len(self.failed)
+
+
+def encode(data: Any) -> bytes:
+    """The bytes sent for ``data``: dict or list → compact JSON, str → UTF-8, bytes as they are.
+
+    Raises ``PayloadTooLarge`` over 131,072 bytes, before anything is sent.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        payload = bytes(data)
+    elif isinstance(data, str):
+        payload = data.encode("utf-8")
+    elif isinstance(data, dict | list):
+        payload = _json.dumps(data).encode("utf-8")
+    else:
+        raise TypeError(
+            f"cannot send a {type(data).__name__}: pass a dict or list (sent as JSON), "
+            "a str (UTF-8) or bytes"
+        )
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"payload is {len(payload)} bytes; API Gateway accepts at most {MAX_PAYLOAD_BYTES}"
+        )
+    return payload
+
+
+def send(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
+    """Send ``data`` to one connection.
+
+    Raises ``PayloadTooLarge`` (before any call), ``Gone`` when the client has disconnected
+    (after removing it from the store), ``SendFailed`` when the call fails after its retries,
+    and ``ConfigurationError`` when no endpoint can be found (see ``wsgate.endpoint``).
+    """
+    payload = encode(data)
+    client = management_client(resolve_endpoint(endpoint))
+    _raise_for(connection_id, _deliver(client, connection_id, payload))
+
+
+def broadcast(
+    ids: Iterable[str],
+    data: Any,
+    *,
+    exclude: Iterable[str] = (),
+    endpoint: str | None = None,
+    max_workers: int | None = None,
+) -> BroadcastReport:
+    """Send ``data`` to every connection in ``ids`` except ``exclude``, concurrently.
+
+    Each id is sent to once even if listed twice. Never raises for one connection's failure:
+    the report says which were delivered, which were gone (and removed from the store) and
+    which failed, with the reason.
+    """
+    if isinstance(ids, str):
+        raise TypeError("broadcast() takes a list of connection ids; use send() for one")
+    skip = {exclude} if isinstance(exclude, str) else set(exclude)
+    targets = [cid for cid in dict.fromkeys(ids) if cid not in skip]
+    payload = encode(data)
+    report = BroadcastReport()
+    if not targets:
+        return report
+    client = management_client(resolve_endpoint(endpoint))
+    workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
+    if workers == 1:
+        outcomes = [_deliver(client, cid, payload) for cid in targets]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
+            outcomes = list(pool.map(lambda cid: _deliver(client, cid, payload), targets))
+    for cid, (status, reason) in zip(targets, outcomes, strict=True):
+        if status == "delivered":
+            report.delivered.append(cid)
+        elif status == "gone":
+            report.gone.append(cid)
+        else:
+            report.failed[cid] = reason
+    return report
+
+
+def close(connection_id: str, *, endpoint: str | None = None) -> bool:
+    """Disconnect a client (DeleteConnection). True if it was open, False if already gone.
+
+    Closing is idempotent: a connection that is already gone is removed from the store and
+    reported as False instead of raising.
+    """
+    client = management_client(resolve_endpoint(endpoint))
+    try:
+        _call(connection_id, lambda: client.delete_connection(ConnectionId=connection_id))
+    except Gone:
+        return False
+    return True
+
+
+def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
+    """Describe a connection (GetConnection) in the wire format, ready to send as JSON.
+
+    Returns ``{"connectedAt": ISO-8601, "lastActiveAt": ISO-8601, "identity": {"sourceIp",
+    "userAgent"}}``. Raises ``Gone`` when the client has disconnected.
+    """
+    client = management_client(resolve_endpoint(endpoint))
+    answer = _call(connection_id, lambda: client.get_connection(ConnectionId=connection_id))
+    identity = answer.get("Identity") or {}
+    result: dict[str, Any] = {
+        "connectedAt": _iso(answer.get("ConnectedAt")),
+        "lastActiveAt": _iso(answer.get("LastActiveAt")),
+        "identity": {"sourceIp": identity.get("SourceIp"), "userAgent": identity.get("UserAgent")},
+    }
+    return result
+
+
+def _deliver(client: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
+    """Post one payload; returns ("delivered" | "gone" | "failed", reason) and counts it."""
+    try:
+        _call(
+            connection_id,
+            lambda: client.post_to_connection(ConnectionId=connection_id, Data=payload),
+        )
+    except Gone:
+        metrics.incr(metrics.MESSAGES_GONE)
+        return "gone", "gone"
+    except SendFailed as exc:
+        metrics.incr(metrics.MESSAGES_FAILED)
+        return "failed", exc.reason
+    metrics.incr(metrics.MESSAGES_SENT)
+    return "delivered", ""
+
+
+def _raise_for(connection_id: str, outcome: tuple[str, str]) -> None:
+    status, reason = outcome
+    if status == "gone":
+        raise Gone(connection_id)
+    if status == "failed":
+        raise SendFailed(connection_id, reason)
+
+
+def _call(connection_id: str, fn: Any) -> Any:
+    """Run one @connections call with retries; turn AWS errors into wsgate errors."""
+    attempts = 0
+
+    def attempt() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return fn()
+
+    try:
+        return call_with_retries(attempt, on_retry=_count_retry)
+    except Exception as exc:
+        code, status = error_code(exc), http_status(exc)
+        if code == "GoneException" or status == 410:
+            _forget(connection_id)
+            raise Gone(connection_id) from exc
+        if code == "ForbiddenException" or status == 403:
+            raise SendFailed(connection_id, _FORBIDDEN_HINT) from exc
+        what = code or type(exc).__name__
+        plural = "s" if attempts != 1 else ""
+        raise SendFailed(connection_id, f"{what} after {attempts} attempt{plural}") from exc
+
+
+def _count_retry(exc: BaseException) -> None:
+    metrics.incr(metrics.RETRIES)
+    logger.debug("retrying @connections call after %s", error_code(exc) or type(exc).__name__)
+
+
+def _forget(connection_id: str) -> None:
+    """Remove a gone connection and its memberships from the store, when there is one."""
+    from . import store
+
+    if not store.table_configured():
+        return
+    try:
+        store.connections.delete(connection_id)
+    except Exception:
+        # The caller still learns the connection is gone; the item's TTL cleans up later.
+        logger.exception("could not remove gone connection %s from the store", connection_id)
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else str(value)

@@ -1,0 +1,218 @@
+"""Rooms: named groups of connections to publish to, with an optional message history.
+
+Members and history live in the room's partition of the connection table (see ``wsgate.store``
+for the layout), so ``members`` and ``history`` are each one paginated Query. Joining is a
+transaction conditioned on the connection still being in the store, which is what keeps a join
+that races a disconnect from leaving a stray membership behind.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from . import _json
+from ._clients import dynamodb_client
+from .errors import BadRequest, Gone
+from .messaging import BroadcastReport, broadcast, encode
+from .store import (
+    CONNECTION_PREFIX,
+    ROOM_PREFIX,
+    connection_key,
+    connection_ttl,
+    delete_keys,
+    from_dynamodb,
+    membership_key,
+    query_all,
+    table_name,
+    to_dynamodb,
+    transact,
+)
+
+#: How long remembered messages stay in a room's history.
+HISTORY_SECONDS = 24 * 60 * 60
+HISTORY_PREFIX = "msg#"
+#: Longest room name accepted (it is part of a DynamoDB partition key).
+MAX_ROOM_LENGTH = 256
+#: Items per Query page when listing members (DynamoDB also stops a page at 1 MB).
+PAGE_SIZE = 500
+
+
+class Rooms:
+    """Room membership and publishing: ``wsgate.rooms``."""
+
+    def join(self, connection_id: str, room: str) -> None:
+        """Add the connection to ``room`` (joining twice is harmless).
+
+        Raises ``Gone`` when the connection is not in the store (it has disconnected, or
+        ``$connect`` did not record it), in which case nothing is written.
+        """
+        _check_room(room)
+        table = table_name()
+        ttl = connection_ttl()
+        joined = transact(
+            [
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": connection_key(connection_id),
+                        "UpdateExpression": "ADD #rooms :room",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#rooms": "rooms"},
+                        "ExpressionAttributeValues": {":room": {"SS": [room]}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            **membership_key(room, connection_id),
+                            **to_dynamodb(
+                                {
+                                    "connectionId": connection_id,
+                                    "room": room,
+                                    "joinedAt": int(time.time() * 1000),
+                                    "ttl": ttl,
+                                }
+                            ),
+                        },
+                    }
+                },
+            ]
+        )
+        if not joined:
+            raise Gone(connection_id)
+
+    def leave(self, connection_id: str, room: str) -> None:
+        """Remove the connection from ``room``; leaving a room one is not in is harmless."""
+        _check_room(room)
+        table = table_name()
+        left = transact(
+            [
+                {"Delete": {"TableName": table, "Key": membership_key(room, connection_id)}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": connection_key(connection_id),
+                        "UpdateExpression": "DELETE #rooms :room",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#rooms": "rooms"},
+                        "ExpressionAttributeValues": {":room": {"SS": [room]}},
+                    }
+                },
+            ]
+        )
+        if not left:
+            # The connection item is gone; make sure no membership outlives it.
+            delete_keys(table, [membership_key(room, connection_id)])
+
+    def members(self, room: str) -> list[str]:
+        """Every connection id in ``room`` (all pages; expired memberships left out)."""
+        _check_room(room)
+        now = time.time()
+        items = query_all(
+            {
+                "TableName": table_name(),
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": ROOM_PREFIX + room},
+                    ":prefix": {"S": CONNECTION_PREFIX},
+                },
+                "ProjectionExpression": "connectionId, #ttl",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ConsistentRead": True,
+            },
+            page_size=PAGE_SIZE,
+            keep=lambda item: _alive(item, now),
+        )
+        return [str(item["connectionId"]) for item in items]
+
+    def publish(
+        self,
+        room: str,
+        data: Any,
+        *,
+        exclude: Iterable[str] = (),
+        remember: bool = False,
+        endpoint: str | None = None,
+    ) -> BroadcastReport:
+        """Broadcast ``data`` to the members of ``room`` except ``exclude``.
+
+        With ``remember=True`` the message (a dict) is first added to the room's history, so a
+        member joining meanwhile finds it there; it gets ``ts`` (epoch ms) and ``id`` keys if
+        it has none. Gone members are removed from the room, as with ``wsgate.broadcast``.
+        """
+        _check_room(room)
+        encode(data)  # refuse an oversized message before storing or sending anything
+        if remember:
+            if not isinstance(data, dict):
+                raise TypeError("publish(remember=True) stores dict messages only")
+            data = self.remember(room, data)
+        return broadcast(self.members(room), data, exclude=exclude, endpoint=endpoint)
+
+    def remember(self, room: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Add ``message`` to the room's history; returns it with ``ts`` and ``id`` filled in."""
+        _check_room(room)
+        stored = dict(message)
+        ts = stored.get("ts")
+        if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
+            ts = int(time.time() * 1000)
+            stored["ts"] = ts
+        message_id = stored.get("id")
+        if not isinstance(message_id, str) or not message_id:
+            message_id = uuid.uuid4().hex
+            stored["id"] = message_id
+        dynamodb_client().put_item(
+            TableName=table_name(),
+            Item={
+                "pk": {"S": ROOM_PREFIX + room},
+                "sk": {"S": f"{HISTORY_PREFIX}{ts:013d}#{message_id}"},
+                **to_dynamodb(
+                    {"message": _json.dumps(stored), "ttl": int(time.time()) + HISTORY_SECONDS}
+                ),
+            },
+        )
+        return stored
+
+    def history(self, room: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest ``limit`` remembered messages of ``room``, oldest first."""
+        _check_room(room)
+        if limit <= 0:
+            return []
+        request: dict[str, Any] = {
+            "TableName": table_name(),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": ROOM_PREFIX + room},
+                ":prefix": {"S": HISTORY_PREFIX},
+            },
+            "ScanIndexForward": False,
+        }
+        newest_first: list[dict[str, Any]] = []
+        while len(newest_first) < limit:  # more than one page only past DynamoDB's 1 MB
+            answer = dynamodb_client().query(**request, Limit=limit - len(newest_first))
+            newest_first.extend(from_dynamodb(item) for item in answer.get("Items", []))
+            if not answer.get("LastEvaluatedKey"):
+                break
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        now = time.time()
+        return [
+            _json.loads(item["message"]) for item in reversed(newest_first) if _alive(item, now)
+        ]
+
+
+#: The rooms ``App`` and handlers use (``wsgate.rooms``).
+rooms = Rooms()
+
+
+def _alive(item: dict[str, Any], now: float) -> bool:
+    """DynamoDB deletes expired items lazily (within days), so reads skip them themselves."""
+    ttl = item.get("ttl")
+    return not isinstance(ttl, int | float) or ttl > now
+
+
+def _check_room(room: str) -> None:
+    if not isinstance(room, str) or not room or len(room) > MAX_ROOM_LENGTH:
+        raise BadRequest(f"room names are 1 to {MAX_ROOM_LENGTH} characters")

@@ -1,0 +1,311 @@
+"""The connection store: who is connected, with what identity and data, in which rooms.
+
+One DynamoDB table (name from ``WSGATE_TABLE``), key ``pk`` + ``sk``, TTL attribute ``ttl``:
+
+==========================  ====================  ===========================================
+item                        pk                    sk
+==========================  ====================  ===========================================
+connection                  ``conn#<id>``         ``meta`` (connectedAt, identity, principal,
+                                                  data, rooms: the set of rooms joined)
+membership                  ``room#<room>``       ``conn#<id>``
+room history message        ``room#<room>``       ``msg#<epoch ms, 13 digits>#<message id>``
+==========================  ====================  ===========================================
+
+A room's members and its history are each one Query on the room's partition (by ``sk`` prefix),
+never a Scan. Connection and membership items expire a little after API Gateway's 2-hour maximum
+connection duration, so connections whose ``$disconnect`` never ran clean themselves up.
+
+Consistency: a membership is written in the same transaction as the room's entry in the
+connection's ``rooms`` set, on the condition that the connection item exists; ``delete`` removes
+the connection item first and reads back its ``rooms`` in the same atomic call. A join that
+races a disconnect therefore either lands before the delete (and is cleaned up by it) or fails
+its condition; it can never leave a membership behind.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ._clients import dynamodb_client
+from ._retry import error_code
+from .errors import ConfigurationError, Gone
+
+T = TypeVar("T")
+
+ENV_TABLE = "WSGATE_TABLE"
+#: API Gateway closes every connection after 2 hours; items live this much longer, then expire.
+MAX_CONNECTION_SECONDS = 2 * 60 * 60
+TTL_MARGIN_SECONDS = 15 * 60
+
+CONNECTION_PREFIX = "conn#"
+ROOM_PREFIX = "room#"
+META_SK = "meta"
+
+_BATCH_SIZE = 25  # BatchWriteItem's limit
+_TRANSACTION_ATTEMPTS = 6
+
+
+def table_configured() -> bool:
+    """True when ``WSGATE_TABLE`` names a connection table."""
+    return bool(os.environ.get(ENV_TABLE, "").strip())
+
+
+def table_name() -> str:
+    """The connection table's name; raises ``ConfigurationError`` naming the fix if unset."""
+    name = os.environ.get(ENV_TABLE, "").strip()
+    if not name:
+        raise ConfigurationError(
+            "no connection table: set WSGATE_TABLE to the module's table_name output "
+            "(the Terraform module sets it on the functions it creates)"
+        )
+    return name
+
+
+def connection_ttl(now: float | None = None) -> int:
+    """The ``ttl`` (epoch seconds) for an item that must outlive a connection opened ``now``."""
+    start = time.time() if now is None else now
+    return int(start) + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS
+
+
+def connection_key(connection_id: str) -> dict[str, Any]:
+    """The DynamoDB key of a connection item."""
+    return {"pk": {"S": CONNECTION_PREFIX + connection_id}, "sk": {"S": META_SK}}
+
+
+def membership_key(room: str, connection_id: str) -> dict[str, Any]:
+    """The DynamoDB key of the item saying ``connection_id`` is in ``room``."""
+    return {"pk": {"S": ROOM_PREFIX + room}, "sk": {"S": CONNECTION_PREFIX + connection_id}}
+
+
+class ConnectionStore:
+    """Connection items: ``wsgate.connections``."""
+
+    def put(
+        self,
+        connection_id: str,
+        *,
+        connected_at: int | None = None,
+        identity: Mapping[str, Any] | None = None,
+        principal: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a new connection (``App`` calls this on ``$connect``).
+
+        ``connected_at`` is epoch milliseconds (the event's ``connectedAt``; now if omitted).
+        Putting an id again replaces its item but keeps the rooms it has joined.
+        """
+        _check_id(connection_id)
+        item: dict[str, Any] = {
+            "connectionId": connection_id,
+            "connectedAt": int(connected_at if connected_at is not None else time.time() * 1000),
+            "identity": dict(identity or {}),
+            "data": dict(data or {}),
+            "ttl": connection_ttl(),
+        }
+        if principal is not None:
+            item["principal"] = principal
+        values = {f":{name}": value for name, value in item.items()}
+        assignments = ", ".join(f"#{name} = :{name}" for name in item)
+        dynamodb_client().update_item(
+            TableName=table_name(),
+            Key=connection_key(connection_id),
+            UpdateExpression=f"SET {assignments}",
+            ExpressionAttributeNames={f"#{name}": name for name in item},
+            ExpressionAttributeValues=to_dynamodb(values),
+        )
+
+    def get(self, connection_id: str) -> dict[str, Any] | None:
+        """The stored connection, or None: ``{"connectionId", "connectedAt", "identity",
+        "principal", "data", "rooms"}`` (``data`` holds what ``put``/``update`` stored)."""
+        _check_id(connection_id)
+        answer = dynamodb_client().get_item(
+            TableName=table_name(), Key=connection_key(connection_id), ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return None if item is None else _connection_view(from_dynamodb(item))
+
+    def update(self, connection_id: str, **data: Any) -> None:
+        """Set keys of the connection's user data (for example ``name="alice"``).
+
+        Raises ``Gone`` when the connection is not in the store (it has disconnected).
+        """
+        _check_id(connection_id)
+        if not data:
+            return
+        names = {"#data": "data"}
+        values: dict[str, Any] = {}
+        assignments = []
+        for index, (key, value) in enumerate(data.items()):
+            names[f"#k{index}"] = key
+            values[f":v{index}"] = value
+            assignments.append(f"#data.#k{index} = :v{index}")
+        try:
+            dynamodb_client().update_item(
+                TableName=table_name(),
+                Key=connection_key(connection_id),
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_dynamodb(values),
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise Gone(connection_id) from exc
+            raise
+
+    def delete(self, connection_id: str) -> bool:
+        """Remove the connection and every room membership it has. Idempotent.
+
+        Returns True if the connection was in the store.
+        """
+        _check_id(connection_id)
+        client = dynamodb_client()
+        table = table_name()
+        answer = client.delete_item(
+            TableName=table, Key=connection_key(connection_id), ReturnValues="ALL_OLD"
+        )
+        old = answer.get("Attributes")
+        if old is None:
+            return False
+        rooms = old.get("rooms", {}).get("SS", [])
+        delete_keys(table, [membership_key(room, connection_id) for room in rooms])
+        return True
+
+    def rooms_of(self, connection_id: str) -> list[str]:
+        """The rooms the connection is in, sorted; empty when it is not in the store."""
+        _check_id(connection_id)
+        answer = dynamodb_client().get_item(
+            TableName=table_name(),
+            Key=connection_key(connection_id),
+            ConsistentRead=True,
+            ProjectionExpression="#rooms",
+            ExpressionAttributeNames={"#rooms": "rooms"},
+        )
+        return sorted(answer.get("Item", {}).get("rooms", {}).get("SS", []))
+
+
+#: The store ``App`` and handlers use (``wsgate.connections``).
+connections = ConnectionStore()
+
+
+def delete_keys(table: str, keys: list[dict[str, Any]]) -> None:
+    """Delete items by key in batches of 25, retrying what DynamoDB leaves unprocessed."""
+    client = dynamodb_client()
+    for start in range(0, len(keys), _BATCH_SIZE):
+        requests: list[Any] = [
+            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_SIZE]
+        ]
+        for attempt in range(8):
+            answer = client.batch_write_item(RequestItems={table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(table, [])
+            if not requests:
+                break
+            time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+        if requests:
+            raise RuntimeError(f"DynamoDB left {len(requests)} deletes unprocessed in {table}")
+
+
+def transact(items: list[dict[str, Any]]) -> bool:
+    """Run ``TransactWriteItems``; False when a condition failed, retrying conflicts.
+
+    DynamoDB cancels a transaction that touches an item another transaction is writing
+    (``TransactionConflict``); that is transient, so it is retried with jittered backoff.
+    """
+    client = dynamodb_client()
+    for attempt in range(_TRANSACTION_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=items)
+            return True
+        except Exception as exc:
+            code = error_code(exc)
+            reasons = _cancellation_codes(exc)
+            if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                return False
+            conflict = code == "TransactionConflictException" or "TransactionConflict" in reasons
+            if not conflict or attempt + 1 == _TRANSACTION_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def query_all(
+    params: dict[str, Any], *, page_size: int, keep: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Every item of a Query, page by page (``page_size`` items a page), kept if ``keep``."""
+    client = dynamodb_client()
+    items: list[dict[str, Any]] = []
+    request = dict(params, Limit=page_size)
+    while True:
+        answer = client.query(**request)
+        items.extend(item for item in map(from_dynamodb, answer.get("Items", [])) if keep(item))
+        last = answer.get("LastEvaluatedKey")
+        if not last:
+            return items
+        request["ExclusiveStartKey"] = last
+
+
+def to_dynamodb(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values → DynamoDB attribute values (floats become exact decimals)."""
+    from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped,unused-ignore]
+
+    serializer = TypeSerializer()
+    return {key: serializer.serialize(_decimals(value)) for key, value in values.items()}
+
+
+def from_dynamodb(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values → plain Python (ints, floats, lists; sets become sorted lists)."""
+    from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped,unused-ignore]
+
+    deserializer = TypeDeserializer()
+    return {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _connection_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "connectionId": item.get("connectionId"),
+        "connectedAt": item.get("connectedAt"),
+        "identity": item.get("identity") or {},
+        "principal": item.get("principal"),
+        "data": item.get("data") or {},
+        "rooms": sorted(item.get("rooms") or []),
+    }
+
+
+def _cancellation_codes(exc: BaseException) -> set[str]:
+    response = getattr(exc, "response", None) or {}
+    reasons: Iterable[Any] = response.get("CancellationReasons") or []
+    return {str(reason.get("Code")) for reason in reasons if isinstance(reason, dict)}
+
+
+def _check_id(connection_id: str) -> None:
+    if not isinstance(connection_id, str) or not connection_id:
+        raise ValueError("connection_id must be a non-empty string")
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {str(k): _decimals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return value
