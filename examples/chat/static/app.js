@@ -170,6 +170,7 @@
       if (socket !== state.socket) return;
       state.socket = null;
       state.connectionId = null;
+      delete document.body.dataset.connectionId;
       stopPing();
       setComposerEnabled(false);
       if (event.code === 1009) {
@@ -240,6 +241,8 @@
     switch (frame.type) {
       case "hello":
         state.connectionId = frame.connectionId || null;
+        // Shown for debugging (and for tests): the id the @connections API knows this tab by.
+        document.body.dataset.connectionId = state.connectionId || "";
         if (typeof frame.name === "string" && frame.name) state.name = frame.name;
         setStatus(`Connected as ${state.name}`, "connected");
         break;
