@@ -1,0 +1,152 @@
+locals {
+  # The three route keys API Gateway predefines; every API gets them, all wired to the dispatcher.
+  predefined_routes = ["$connect", "$disconnect", "$default"]
+  route_keys        = concat(local.predefined_routes, var.routes)
+
+  create_authorizer = var.authorizer_handler != null
+  use_authorizer    = local.create_authorizer || var.authorizer_function_arn != null
+
+  custom_domain = var.domain_name != null
+  base_path     = var.api_mapping_key == "" ? "" : "/${var.api_mapping_key}"
+
+  # api_endpoint is wss://{api-id}.execute-api.{region}.amazonaws.com. The management (@connections)
+  # API is the same host over https plus the stage; behind a custom domain it is the domain plus the
+  # mapping's base path, with no stage. Neither form depends on the stage or the function, so the
+  # function's environment can carry it without a dependency cycle.
+  execute_api_endpoint = aws_apigatewayv2_api.this.api_endpoint
+  websocket_url        = local.custom_domain ? "wss://${var.domain_name}${local.base_path}" : "${local.execute_api_endpoint}/${var.stage_name}"
+  management_endpoint  = local.custom_domain ? "https://${var.domain_name}${local.base_path}" : "${replace(local.execute_api_endpoint, "wss://", "https://")}/${var.stage_name}"
+
+  # arn:{partition}:apigateway:{region}::/apis/{id}
+  partition = split(":", aws_apigatewayv2_api.this.arn)[1]
+
+  # What other functions need to send to this API's clients.
+  sender_env = {
+    WSGATE_ENDPOINT = local.management_endpoint
+    WSGATE_TABLE    = aws_dynamodb_table.this.name
+  }
+
+  dispatcher_env = merge(var.environment, local.sender_env, {
+    WSGATE_LOG_LEVEL = var.log_level
+  })
+  authorizer_env = merge(var.environment, {
+    WSGATE_LOG_LEVEL = var.log_level
+  })
+
+  # ---------------------------------------------------------------- packaging
+  # One zip holds the wsgate runtime (as the top-level package `wsgate`) and the user's code.
+  runtime_dir = "${path.module}/lambda/wsgate"
+  build_dir   = coalesce(var.build_dir, "${path.root}/build")
+
+  runtime_files = sort([
+    for f in fileset(local.runtime_dir, "**") : f
+    if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0
+  ])
+  user_files = sort([
+    for f in fileset(var.source_dir, "**") : f
+    if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0
+  ])
+
+  # "pkg.mod.func" lives in pkg/mod.py or pkg/mod/__init__.py
+  handler_module = join("/", slice(split(".", var.handler), 0, length(split(".", var.handler)) - 1))
+  authorizer_module = local.create_authorizer ? join("/", slice(
+    split(".", var.authorizer_handler), 0, length(split(".", var.authorizer_handler)) - 1
+  )) : ""
+
+  # ---------------------------------------------------------------- IAM
+  api_execution_arn = aws_apigatewayv2_api.this.execution_arn
+  # The @connections API: POST sends, GET reads connection info, DELETE closes.
+  manage_connections_arns = [
+    for method in ["POST", "GET", "DELETE"] :
+    "${local.api_execution_arn}/${var.stage_name}/${method}/@connections/*"
+  ]
+  table_actions = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+  ]
+  table_arns = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"]
+
+  sender_statements = concat([
+    {
+      Sid      = "ManageConnections"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = local.manage_connections_arns
+    },
+    {
+      Sid      = "ConnectionTable"
+      Effect   = "Allow"
+      Action   = local.table_actions
+      Resource = local.table_arns
+    },
+    ], var.kms_key_arn == null ? [] : [
+    {
+      Sid      = "ConnectionTableKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.kms_key_arn]
+    },
+  ])
+
+  # Statements every function the module creates gets besides its own log group.
+  common_statements = concat(
+    var.tracing_enabled ? [
+      {
+        # X-Ray's write actions support no resource-level permissions: "*" is the only valid Resource.
+        Sid      = "XRayWrite"
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+    ] : [],
+    var.kms_key_arn == null ? [] : [
+      {
+        Sid      = "DecryptEnvironment"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [var.kms_key_arn]
+      },
+    ],
+  )
+
+  lambda_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "LambdaAssumeRole"
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = { Service = "lambda.amazonaws.com" }
+      },
+    ]
+  })
+
+  # ---------------------------------------------------------------- logs
+  # One JSON object per line; WebSocket $context variables only.
+  access_log_format = jsonencode({
+    requestId          = "$context.requestId"
+    extendedRequestId  = "$context.extendedRequestId"
+    requestTime        = "$context.requestTime"
+    requestTimeEpoch   = "$context.requestTimeEpoch"
+    eventType          = "$context.eventType"
+    routeKey           = "$context.routeKey"
+    connectionId       = "$context.connectionId"
+    messageId          = "$context.messageId"
+    status             = "$context.status"
+    sourceIp           = "$context.identity.sourceIp"
+    userAgent          = "$context.identity.userAgent"
+    integrationStatus  = "$context.integration.status"
+    integrationError   = "$context.integration.error"
+    integrationLatency = "$context.integrationLatency"
+    authorizerError    = "$context.authorizer.error"
+    principalId        = "$context.authorizer.principalId"
+    errorMessage       = "$context.error.message"
+    errorResponseType  = "$context.error.responseType"
+  })
+}

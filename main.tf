@@ -1,0 +1,283 @@
+################################################################################
+# WebSocket API
+################################################################################
+
+resource "aws_apigatewayv2_api" "this" {
+  name                       = var.name
+  description                = var.api_description
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = var.route_selection_expression
+  tags                       = var.tags
+
+  lifecycle {
+    # Checks that involve more than one variable (Terraform 1.6 validations see one variable only).
+    precondition {
+      condition     = alltrue([for r in var.two_way_routes : contains(local.route_keys, r)])
+      error_message = "Every key in two_way_routes must be $default, $connect or listed in routes."
+    }
+    precondition {
+      condition     = !(var.authorizer_handler != null && var.authorizer_function_arn != null)
+      error_message = "Set authorizer_handler (the module builds the authorizer) or authorizer_function_arn (an existing one), not both."
+    }
+    precondition {
+      condition     = var.domain_name == null || var.domain_certificate_arn != null
+      error_message = "domain_name needs domain_certificate_arn (an ACM certificate in the API's region)."
+    }
+    precondition {
+      condition     = var.api_mapping_key == "" || var.domain_name != null
+      error_message = "api_mapping_key only applies with a custom domain_name."
+    }
+  }
+}
+
+# One Lambda proxy integration serves every route: the runtime dispatches on the route key.
+resource "aws_apigatewayv2_integration" "this" {
+  api_id               = aws_apigatewayv2_api.this.id
+  description          = "wsgate dispatcher ${var.name}"
+  integration_type     = "AWS_PROXY"
+  integration_method   = "POST"
+  integration_uri      = aws_lambda_function.this.invoke_arn
+  timeout_milliseconds = var.integration_timeout_ms
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  #checkov:skip=CKV_AWS_309:WebSocket APIs authorize only on $connect (the module attaches the authorizer there when one is configured); $disconnect, $default and custom routes run on an already accepted connection and cannot carry an authorizer.
+  for_each = toset(local.route_keys)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type = each.key == "$connect" && local.use_authorizer ? "CUSTOM" : "NONE"
+  authorizer_id      = each.key == "$connect" && local.use_authorizer ? aws_apigatewayv2_authorizer.this[0].id : null
+
+  # "$default" makes the route two-way: the handler's return value is sent back to the caller.
+  route_response_selection_expression = contains(var.two_way_routes, each.key) ? "$default" : null
+}
+
+resource "aws_apigatewayv2_route_response" "this" {
+  for_each = toset(var.two_way_routes)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_id           = aws_apigatewayv2_route.this[each.key].id
+  route_response_key = "$default"
+}
+
+################################################################################
+# Authorizer ($connect only; WebSocket authorizers cannot cache, so no result TTL is set)
+################################################################################
+
+resource "aws_apigatewayv2_authorizer" "this" {
+  count = local.use_authorizer ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${var.name}-authorizer"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = local.create_authorizer ? aws_lambda_function.authorizer[0].invoke_arn : local.existing_authorizer_invoke_arn
+  identity_sources = var.authorizer_identity_sources
+}
+
+locals {
+  # arn:{partition}:lambda:{region}:{account}:function:{name}
+  existing_authorizer_arn_parts = var.authorizer_function_arn == null ? [] : split(":", var.authorizer_function_arn)
+  existing_authorizer_invoke_arn = var.authorizer_function_arn == null ? null : format(
+    "arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations",
+    local.existing_authorizer_arn_parts[1], local.existing_authorizer_arn_parts[3], var.authorizer_function_arn,
+  )
+}
+
+################################################################################
+# Deployment and stage
+################################################################################
+
+resource "aws_apigatewayv2_deployment" "this" {
+  api_id      = aws_apigatewayv2_api.this.id
+  description = "wsgate ${var.name}"
+
+  # Routes, integrations, route responses and authorizers only go live with a new deployment.
+  triggers = {
+    redeployment = sha1(jsonencode({
+      routes = {
+        for key, route in aws_apigatewayv2_route.this : key => [
+          route.id, route.target, route.authorization_type, route.authorizer_id,
+          route.route_response_selection_expression,
+        ]
+      }
+      integration = [
+        aws_apigatewayv2_integration.this.id,
+        aws_apigatewayv2_integration.this.integration_uri,
+        aws_apigatewayv2_integration.this.timeout_milliseconds,
+      ]
+      route_responses = { for key, response in aws_apigatewayv2_route_response.this : key => response.id }
+      authorizers = [
+        for a in aws_apigatewayv2_authorizer.this : [a.id, a.authorizer_uri, sort(tolist(a.identity_sources))]
+      ]
+    }))
+  }
+
+  depends_on = [
+    aws_apigatewayv2_route.this,
+    aws_apigatewayv2_integration.this,
+    aws_apigatewayv2_route_response.this,
+    aws_apigatewayv2_authorizer.this,
+  ]
+
+  lifecycle {
+    # The stage moves to the new deployment before the old one is deleted.
+    create_before_destroy = true
+  }
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  #checkov:skip=CKV2_AWS_51:Client certificates let HTTP backends authenticate API Gateway; this API's only backend is a Lambda proxy integration, which never sees one.
+  api_id        = aws_apigatewayv2_api.this.id
+  name          = var.stage_name
+  description   = "wsgate ${var.name} stage ${var.stage_name}"
+  deployment_id = aws_apigatewayv2_deployment.this.id
+
+  default_route_settings {
+    # Both limits are always set: a route setting without them throttles everything to 0 (429s).
+    throttling_burst_limit = var.throttling_burst_limit
+    throttling_rate_limit  = var.throttling_rate_limit
+    # Data trace would log full message bodies; it stays off.
+    data_trace_enabled       = false
+    detailed_metrics_enabled = var.detailed_metrics_enabled
+    logging_level            = var.execution_logging_level
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format          = local.access_log_format
+  }
+
+  tags = var.tags
+
+  depends_on = [
+    aws_apigatewayv2_route.this,
+    aws_api_gateway_account.this,
+    aws_cloudwatch_log_group.execution,
+  ]
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/${var.stage_name}"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# API Gateway writes execution logs to a group it names after the API id; creating it here gives
+# it the module's retention and key instead of "never expire".
+resource "aws_cloudwatch_log_group" "execution" {
+  count = var.execution_logging_level == "OFF" ? 0 : 1
+
+  name              = "API-Gateway-Execution-Logs_${aws_apigatewayv2_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+################################################################################
+# Custom domain (optional)
+################################################################################
+
+resource "aws_apigatewayv2_domain_name" "this" {
+  count = local.custom_domain ? 1 : 0
+
+  domain_name = var.domain_name
+
+  domain_name_configuration {
+    certificate_arn = var.domain_certificate_arn
+    endpoint_type   = "REGIONAL"
+    security_policy = "TLS_1_2"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_api_mapping" "this" {
+  count = local.custom_domain ? 1 : 0
+
+  api_id          = aws_apigatewayv2_api.this.id
+  domain_name     = aws_apigatewayv2_domain_name.this[0].id
+  stage           = aws_apigatewayv2_stage.this.id
+  api_mapping_key = var.api_mapping_key == "" ? null : var.api_mapping_key
+}
+
+################################################################################
+# Account-wide CloudWatch role for API Gateway (opt-in: one per account and region)
+################################################################################
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account ? 1 : 0
+
+  name        = "${var.name}-apigw-logs"
+  description = "Lets API Gateway write execution and access logs (account-wide setting)"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "ApiGatewayAssumeRole"
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = { Service = "apigateway.amazonaws.com" }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.create_api_gateway_account ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+}
+
+################################################################################
+# Connection table
+################################################################################
+
+resource "aws_dynamodb_table" "this" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest by default with an AWS owned key; set kms_key_arn to use a customer managed key.
+  name         = "${var.name}-connections"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  # Items expire just past API Gateway's 2-hour connection limit, so missed disconnects clean up.
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+
+  tags = var.tags
+}

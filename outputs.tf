@@ -1,0 +1,87 @@
+output "websocket_url" {
+  description = "URL clients connect to: wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}, or wss://{domain_name}/{api_mapping_key} with a custom domain."
+  value       = local.websocket_url
+}
+
+output "management_endpoint" {
+  description = "HTTPS endpoint of the @connections management API (the WSGATE_ENDPOINT value): the execute-api host plus the stage, or the custom domain plus the mapping's base path."
+  value       = local.management_endpoint
+}
+
+output "api_id" {
+  description = "ID of the WebSocket API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "execution_arn" {
+  description = "Execution ARN of the API: the prefix for IAM statements and Lambda permissions (`{execution_arn}/{stage}/POST/@connections/*`)."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "Name of the deployed stage."
+  value       = aws_apigatewayv2_stage.this.name
+}
+
+output "table_name" {
+  description = "Name of the DynamoDB connection table (the WSGATE_TABLE value)."
+  value       = aws_dynamodb_table.this.name
+}
+
+output "table_arn" {
+  description = "ARN of the DynamoDB connection table."
+  value       = aws_dynamodb_table.this.arn
+}
+
+output "function_name" {
+  description = "Name of the dispatcher Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the dispatcher Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_arn" {
+  description = "ARN of the dispatcher's IAM role."
+  value       = aws_iam_role.dispatcher.arn
+}
+
+output "authorizer_function_name" {
+  description = "Name of the authorizer Lambda function the module built, or null."
+  value       = one(aws_lambda_function.authorizer[*].function_name)
+}
+
+output "log_group_names" {
+  description = "CloudWatch log groups the module created, by purpose: dispatcher, access, and (when present) authorizer and execution."
+  value = merge(
+    {
+      dispatcher = aws_cloudwatch_log_group.dispatcher.name
+      access     = aws_cloudwatch_log_group.access.name
+    },
+    local.create_authorizer ? { authorizer = aws_cloudwatch_log_group.authorizer[0].name } : {},
+    var.execution_logging_level == "OFF" ? {} : { execution = aws_cloudwatch_log_group.execution[0].name },
+  )
+}
+
+output "env" {
+  description = "Environment variables another Lambda sets to send to this API's clients with wsgate (WSGATE_ENDPOINT, WSGATE_TABLE)."
+  value       = local.sender_env
+}
+
+output "sender_policy_json" {
+  description = "IAM policy (JSON) another function's role needs to send to this API's clients and use the connection table and rooms."
+  value = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.sender_statements
+  })
+}
+
+output "domain_name_target" {
+  description = "With a custom domain: the target domain name and hosted zone id for a Route 53 alias (or CNAME) record; otherwise null."
+  value = local.custom_domain ? {
+    target_domain_name = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    hosted_zone_id     = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+  } : null
+}

@@ -1,0 +1,422 @@
+################################################################################
+# Naming and code
+################################################################################
+
+variable "name" {
+  description = "Name of the API and prefix of every resource the module creates (function, roles, table `<name>-connections`, log groups). Letters, digits, `-` and `_`; it must start with a letter or digit."
+  type        = string
+
+  validation {
+    # Lambda function and IAM role names allow at most 64 characters; the longest suffix the
+    # module adds is "-authorizer" (11).
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$", var.name))
+    error_message = "name must be 1-48 characters: letters, digits, '-' and '_', starting with a letter or digit."
+  }
+}
+
+variable "source_dir" {
+  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). It is packaged together with the wsgate runtime into one zip; files must be UTF-8 text (see README, Packaging)."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.source_dir)) > 0
+    error_message = "source_dir must name the directory that holds your handler code."
+  }
+}
+
+variable "handler" {
+  description = "Lambda handler of the dispatcher function, as `module.attribute` inside source_dir."
+  type        = string
+  default     = "app.app"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", var.handler))
+    error_message = "handler must look like \"module.attribute\" (for example \"app.app\")."
+  }
+}
+
+variable "source_excludes" {
+  description = "Regular expressions matched against each file's path relative to source_dir (and to the runtime directory); matching files are left out of the zip."
+  type        = list(string)
+  default = [
+    "(^|/)__pycache__/",
+    "\\.py[co]$",
+    "(^|/)\\.venv/",
+    "(^|/)\\.terraform/",
+    "(^|/)\\.pytest_cache/",
+    "(^|/)\\.mypy_cache/",
+    "(^|/)tests?/",
+    "(^|/)test_[^/]*\\.py$",
+    "(^|/)[^/]*_test\\.py$",
+    "(^|/)\\.DS_Store$",
+  ]
+}
+
+variable "build_dir" {
+  description = "Directory the Lambda zip is written to. Defaults to `build/` next to the root module."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# API Gateway
+################################################################################
+
+variable "routes" {
+  description = "Custom route keys (besides `$connect`, `$disconnect` and `$default`, which always exist), matched against route_selection_expression, for example `[\"join\", \"say\"]`."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.routes : can(regex("^[^$\\s][^\\s]{0,127}$", r))])
+    error_message = "Custom route keys must be 1-128 characters, contain no whitespace and not start with '$' ($connect, $disconnect and $default are created by the module)."
+  }
+
+  validation {
+    condition     = length(var.routes) == length(distinct(var.routes))
+    error_message = "routes must not list a route key twice."
+  }
+
+  validation {
+    # 300 routes per API (AWS quota), three of which are the predefined ones.
+    condition     = length(var.routes) <= 297
+    error_message = "An API has at most 300 routes, so at most 297 custom routes."
+  }
+}
+
+variable "two_way_routes" {
+  description = "Route keys whose handler return value is sent back to the caller (a `$default` route response). Each must be `$default`, `$connect` or one of routes."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.two_way_routes : !startswith(r, "$") || contains(["$default", "$connect"], r)])
+    error_message = "Of the predefined routes only $default and $connect can be two-way ($disconnect has no client to answer)."
+  }
+}
+
+variable "route_selection_expression" {
+  description = "How API Gateway picks a route for a message: a JSON path into the message body."
+  type        = string
+  default     = "$request.body.action"
+
+  validation {
+    condition     = can(regex("^\\$request\\.body\\.[^\\s]+$", var.route_selection_expression))
+    error_message = "route_selection_expression must be a $request.body.<path> expression, for example \"$request.body.action\"."
+  }
+}
+
+variable "api_description" {
+  description = "Description of the API."
+  type        = string
+  default     = "WebSocket API managed by wsgate"
+
+  validation {
+    condition     = length(var.api_description) <= 1024
+    error_message = "api_description must be at most 1024 characters."
+  }
+}
+
+variable "stage_name" {
+  description = "Name of the stage; it is the path of the WebSocket URL (`wss://.../<stage_name>`)."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 characters: letters, digits, '-' and '_'."
+  }
+}
+
+variable "integration_timeout_ms" {
+  description = "How long API Gateway waits for the dispatcher, in milliseconds (50-29000)."
+  type        = number
+  default     = 29000
+
+  validation {
+    condition     = var.integration_timeout_ms >= 50 && var.integration_timeout_ms <= 29000 && floor(var.integration_timeout_ms) == var.integration_timeout_ms
+    error_message = "integration_timeout_ms must be a whole number from 50 to 29000 (API Gateway's WebSocket limits)."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Stage-wide burst limit for messages and connects (requests). Always set: a stage route setting without it means a limit of 0."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "throttling_burst_limit must be a whole number from 0 to 5000 (the account-level burst)."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Stage-wide steady rate limit in requests per second."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0 && var.throttling_rate_limit <= 10000
+    error_message = "throttling_rate_limit must be from 0 to 10000 (the default account-level rate)."
+  }
+}
+
+variable "execution_logging_level" {
+  description = "API Gateway execution logging: `OFF`, `ERROR` or `INFO`. Anything but OFF needs the account's CloudWatch role (see create_api_gateway_account). Message bodies are never logged (data trace stays off)."
+  type        = string
+  default     = "OFF"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.execution_logging_level)
+    error_message = "execution_logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "detailed_metrics_enabled" {
+  description = "Turn on per-route CloudWatch metrics for the stage."
+  type        = bool
+  default     = false
+}
+
+variable "create_api_gateway_account" {
+  description = "Create the account-wide CloudWatch role for API Gateway (`aws_api_gateway_account`). It is one setting per account and region shared by every API, and destroying it resets it, so leave this off unless this stack owns that setting."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Authorizer ($connect only)
+################################################################################
+
+variable "authorizer_handler" {
+  description = "Handler (`module.function` in source_dir) of a REQUEST authorizer the module builds as its own Lambda and attaches to `$connect`. Null for none. Mutually exclusive with authorizer_function_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.authorizer_handler == null || can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", var.authorizer_handler))
+    error_message = "authorizer_handler must look like \"module.function\" (for example \"auth.check\")."
+  }
+}
+
+variable "authorizer_function_arn" {
+  description = "ARN of an existing Lambda function to use as the `$connect` REQUEST authorizer. The module grants API Gateway permission to invoke it. Null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.authorizer_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.authorizer_function_arn))
+    error_message = "authorizer_function_arn must be an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)."
+  }
+}
+
+variable "authorizer_identity_sources" {
+  description = "Where the authorizer reads its token: `route.request.header.<Name>` or `route.request.querystring.<Name>`. When one is missing, API Gateway refuses the connect with 401 without calling the authorizer."
+  type        = list(string)
+  default     = ["route.request.header.Authorization"]
+
+  validation {
+    condition     = alltrue([for s in var.authorizer_identity_sources : can(regex("^route\\.request\\.(header|querystring)\\.[A-Za-z0-9._-]+$", s))])
+    error_message = "Each identity source must be route.request.header.<Name> or route.request.querystring.<Name> (the HTTP API form $request.header.X is rejected for WebSocket APIs)."
+  }
+}
+
+################################################################################
+# Lambda
+################################################################################
+
+variable "runtime" {
+  description = "Python runtime of the functions."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be python3.11, python3.12 or python3.13."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the functions: `x86_64` or `arm64`."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the dispatcher function in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of the dispatcher function in seconds. API Gateway stops waiting after integration_timeout_ms, so more than 29 only helps work that outlives the reply."
+  type        = number
+  default     = 29
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the dispatcher. Null leaves it unreserved (new accounts may have too little concurrency to reserve any)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be null or a whole number of at least 1 (0 would disable the function)."
+  }
+}
+
+variable "tracing_enabled" {
+  description = "Turn on AWS X-Ray active tracing for the functions."
+  type        = bool
+  default     = false
+}
+
+variable "log_level" {
+  description = "Log level of the wsgate runtime (`WSGATE_LOG_LEVEL`)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "environment" {
+  description = "Extra environment variables for the functions the module creates. WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : !contains(["WSGATE_ENDPOINT", "WSGATE_TABLE", "WSGATE_LOG_LEVEL"], k)])
+    error_message = "environment must not set WSGATE_ENDPOINT, WSGATE_TABLE or WSGATE_LOG_LEVEL: the module sets them (use log_level for the last)."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_")])
+    error_message = "Environment variable names must be letters, digits and '_', start with a letter, and not start with AWS_ (reserved by Lambda)."
+  }
+}
+
+variable "layers" {
+  description = "ARNs of Lambda layers (at most 5) for the functions, for dependencies beyond boto3 or binary packages."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.layers) <= 5
+    error_message = "A function can use at most 5 layers."
+  }
+}
+
+variable "vpc_config" {
+  description = "Run the functions in a VPC. They must still reach DynamoDB and the execute-api endpoint (VPC endpoints or NAT). Null keeps them outside a VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the functions. Null for none."
+  type        = string
+  default     = null
+}
+
+variable "dead_letter_target_arn" {
+  description = "SQS queue or SNS topic ARN for failed asynchronous invocations of the dispatcher. API Gateway invokes it synchronously, so this only matters if you also invoke it asynchronously. Null for none."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Data, logs, encryption
+################################################################################
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the connection table, the log groups and the functions' environment variables. Its key policy must allow the CloudWatch Logs service. Null uses AWS owned/managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the log groups the module creates (Lambda and access logs). 0 keeps logs forever."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of CloudWatch's values: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the connection table from deletion. The table holds only short-lived connection state, so it is off by default."
+  type        = bool
+  default     = false
+}
+
+variable "point_in_time_recovery" {
+  description = "Turn on point-in-time recovery for the connection table (room history lives there)."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Custom domain
+################################################################################
+
+variable "domain_name" {
+  description = "Custom domain for the API (for example `ws.example.com`). Null uses the execute-api domain. DNS records are yours to create (see the domain outputs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be a fully qualified host name such as ws.example.com."
+  }
+}
+
+variable "domain_certificate_arn" {
+  description = "ARN of the ACM certificate (in the API's region) for domain_name. Required when domain_name is set."
+  type        = string
+  default     = null
+}
+
+variable "api_mapping_key" {
+  description = "Base path of the API on the custom domain (empty for the domain root)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.api_mapping_key == "" || can(regex("^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", var.api_mapping_key))
+    error_message = "api_mapping_key must be empty or a path such as \"chat\" or \"v1/chat\" without leading or trailing '/'."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource the module creates that takes tags."
+  type        = map(string)
+  default     = {}
+}
