@@ -1,0 +1,180 @@
+"""JSON log lines through the standard ``logging`` module, with secrets redacted.
+
+Every line is one JSON object (``level``, ``message``, ``logger``, ``timestamp`` and, during an
+invocation, ``connectionId``, ``requestId`` and ``routeKey``), which CloudWatch Logs Insights
+queries field by field. ``WSGATE_LOG_LEVEL`` sets the level of the ``wsgate`` logger (default
+``INFO``). Credentials never reach a log line: :func:`redact_headers`, :func:`redact_query` and
+:func:`redact_event` mask ``Authorization`` headers, tokens sent as WebSocket subprotocols and
+token-like query parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from . import _json
+
+LOGGER_NAME = "wsgate"
+REDACTED = "[REDACTED]"
+
+#: Header names whose values are credentials (compared in lower case).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-amz-security-token"}
+)
+#: Query parameter names treated as credentials (compared in lower case).
+SECRET_QUERY = frozenset(
+    {
+        "token",
+        "access_token",
+        "id_token",
+        "auth",
+        "authorization",
+        "key",
+        "api_key",
+        "apikey",
+        "password",
+        "secret",
+    }
+)
+_SUBPROTOCOL = "sec-websocket-protocol"
+#: A subprotocol longer than this, or shaped like a JWT, is taken to be a token.
+_MAX_PROTOCOL_NAME = 24
+
+#: Fields of the invocation being handled, added to every line logged during it.
+_fields: ContextVar[dict[str, Any] | None] = ContextVar("wsgate_log_fields", default=None)
+
+logger = logging.getLogger(LOGGER_NAME)
+
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object; ``extra={...}`` keys become fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "timestamp": round(record.created * 1000),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        bound = _fields.get()
+        if bound:
+            line.update(bound)
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        try:
+            return _json.dumps(line)
+        except (TypeError, ValueError):
+            return _json.dumps({k: repr(v) for k, v in line.items()})
+
+
+def level_from_env(default: str = "INFO") -> int:
+    """The level named by ``WSGATE_LOG_LEVEL`` (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``)."""
+    name = (os.environ.get("WSGATE_LOG_LEVEL") or default).strip().upper()
+    level = logging.getLevelName(name)
+    return level if isinstance(level, int) else logging.INFO
+
+
+def configure(stream: Any = None) -> logging.Logger:
+    """Give the ``wsgate`` logger a JSON handler on stdout (once) and the level from the env.
+
+    Called by ``App`` when it is created. Lambda sends stdout to CloudWatch Logs; the logger
+    does not propagate, so the runtime's own root handler does not print each line twice.
+    """
+    if not any(getattr(h, "_wsgate", False) for h in logger.handlers):
+        handler = logging.StreamHandler(stream or sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        handler._wsgate = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level_from_env())
+    return logger
+
+
+def bind(**fields: Any) -> Any:
+    """Add fields to every line logged until :func:`unbind` is called with the returned token."""
+    return _fields.set(fields)
+
+
+def unbind(token: Any) -> None:
+    """Drop the fields set by :func:`bind`."""
+    _fields.reset(token)
+
+
+def _is_token(protocol: str) -> bool:
+    return len(protocol) > _MAX_PROTOCOL_NAME or protocol.count(".") >= 2
+
+
+def redact_subprotocols(value: str) -> str:
+    """Mask the token-like entries of a ``Sec-WebSocket-Protocol`` list, keep protocol names."""
+    items = [item.strip() for item in value.split(",")]
+    return ", ".join(REDACTED if _is_token(item) else item for item in items)
+
+
+def _redact_header(name: str, value: Any) -> Any:
+    key = name.lower()
+    if key in SECRET_HEADERS:
+        return [REDACTED] * len(value) if isinstance(value, list) else REDACTED
+    if key == _SUBPROTOCOL:
+        if isinstance(value, list):
+            return [redact_subprotocols(str(v)) for v in value]
+        return redact_subprotocols(str(value))
+    return value
+
+
+def redact_headers(headers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``headers`` (single- or multi-value) with credentials masked."""
+    if not headers:
+        return {}
+    return {name: _redact_header(name, value) for name, value in headers.items()}
+
+
+def redact_query(query: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of query parameters with token-like parameters masked."""
+    if not query:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in query.items():
+        if name.lower() in SECRET_QUERY:
+            out[name] = [REDACTED] * len(value) if isinstance(value, list) else REDACTED
+        else:
+            out[name] = value
+    return out
+
+
+def redact_event(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy of an API Gateway event that is safe to log."""
+    out = dict(raw)
+    for key in ("headers", "multiValueHeaders"):
+        if isinstance(out.get(key), Mapping):
+            out[key] = redact_headers(out[key])
+    for key in ("queryStringParameters", "multiValueQueryStringParameters"):
+        if isinstance(out.get(key), Mapping):
+            out[key] = redact_query(out[key])
+    return out
+
+
+def invocation(
+    *, route_key: str, status: int, started: float, error: str | None = None, **extra: Any
+) -> None:
+    """Log the one summary line of an invocation (``durationMs`` from ``started``)."""
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not logger.isEnabledFor(level):
+        return
+    duration = round((time.perf_counter() - started) * 1000, 3)
+    fields: dict[str, Any] = {"statusCode": status, "durationMs": duration, **extra}
+    if error:
+        fields["error"] = error
+    logger.log(level, "%s handled", route_key or "event", extra=fields)

@@ -1,0 +1,64 @@
+"""X-Ray subsegments when ``aws_xray_sdk`` is installed; a no-op when it is not.
+
+The SDK is optional (it is not in the Lambda runtime), so it is imported on first use inside a
+guard. Without it, or outside a traced invocation, :func:`subsegment` costs one check.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_log = logging.getLogger("wsgate.tracing")
+_UNSET: Any = object()
+_recorder: Any = _UNSET
+
+
+def recorder() -> Any:
+    """The X-Ray recorder, or ``None`` when ``aws_xray_sdk`` is not importable."""
+    global _recorder
+    if _recorder is _UNSET:
+        try:
+            from aws_xray_sdk.core import xray_recorder  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        except ImportError:
+            _recorder = None
+        else:
+            _recorder = xray_recorder
+    return _recorder
+
+
+def enabled() -> bool:
+    """True when subsegments are recorded."""
+    return recorder() is not None
+
+
+@contextmanager
+def subsegment(name: str, **annotations: str | int | float | bool) -> Iterator[Any]:
+    """Record the enclosed block as an X-Ray subsegment named ``name`` (if X-Ray is there)."""
+    rec = recorder()
+    if rec is None:
+        yield None
+        return
+    try:
+        segment = rec.begin_subsegment(name[:200])
+    except Exception:  # no segment outside Lambda, or tracing misconfigured: stay a no-op
+        _log.debug("x-ray subsegment %s not started", name, exc_info=True)
+        segment = None
+    if segment is None:
+        yield None
+        return
+    try:
+        for key, value in annotations.items():
+            segment.put_annotation(key, value)
+        yield segment
+    except BaseException as exc:
+        try:
+            segment.add_exception(exc, traceback.extract_tb(exc.__traceback__))
+        except Exception:
+            _log.debug("x-ray exception not recorded", exc_info=True)
+        raise
+    finally:
+        rec.end_subsegment()
