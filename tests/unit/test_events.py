@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from wsgate import BadRequest, Event
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
