@@ -1,0 +1,160 @@
+"""Gateway settings, read from the same place as the deployment: the example's ``main.tf``.
+
+The ``module`` block whose ``source`` is this repository (a local path to it, or any source
+naming ``wsgate``) gives the routes, stage, authorizer and environment; CLI flags override them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import frames
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be read; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything the local gateway needs to emulate one deployed module."""
+
+    name: str
+    source_dir: Path
+    handler: str = "app.app"
+    routes: tuple[str, ...] = ()
+    two_way_routes: tuple[str, ...] = ()
+    route_selection_expression: str = "$request.body.action"
+    stage_name: str = "dev"
+    authorizer_handler: str | None = None
+    authorizer_identity_sources: tuple[str, ...] = ("route.request.header.Authorization",)
+    integration_timeout_ms: int = frames.DEFAULT_TIMEOUT_MS
+    environment: dict[str, str] = field(default_factory=dict)
+    #: The module always creates $connect and $default routes; these switches exist to emulate
+    #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).
+    connect_route: bool = True
+    default_route: bool = True
+    static_dir: Path | None = None
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+
+    @property
+    def table_name(self) -> str:
+        return f"{self.name}-connections"
+
+    @property
+    def api_id(self) -> str:
+        """A stable 10-character API id, as API Gateway's ids look."""
+        return hashlib.sha256(self.name.encode()).hexdigest()[:10]
+
+    @property
+    def route_keys(self) -> frozenset[str]:
+        return frozenset(self.routes)
+
+    def with_overrides(self, **overrides: Any) -> GatewayConfig:
+        """A copy with the given (non-None) fields replaced."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    import hcl2
+    from hcl2 import SerializationOptions
+
+    options = SerializationOptions(
+        strip_string_quotes=True, explicit_blocks=False, with_comments=False
+    )
+    try:
+        return hcl2.loads(path.read_text(), serialization_options=options)
+    except Exception as exc:  # python-hcl2 raises several parser error types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: cannot parse HCL: {first}") from exc
+
+
+def _is_wsgate_source(source: Any, base: Path) -> bool:
+    if not isinstance(source, str):
+        return False
+    if "wsgate" in source.lower():
+        return True
+    if source.startswith(("./", "../")):
+        try:
+            return (base / source).resolve() == REPO_ROOT
+        except OSError:
+            return False
+    return False
+
+
+def find_module_block(main_tf: Path) -> dict[str, Any]:
+    """The attributes of the wsgate ``module`` block in ``main_tf``."""
+    if not main_tf.is_file():
+        raise ConfigError(f"{main_tf}: no such file; point `wsgate local` at an example directory")
+    data = _parse(main_tf)
+    candidates: list[dict[str, Any]] = []
+    for entry in data.get("module", []) or []:
+        for block in entry.values():
+            if isinstance(block, dict) and _is_wsgate_source(block.get("source"), main_tf.parent):
+                candidates.append(block)
+    if not candidates:
+        raise ConfigError(
+            f"{main_tf}: no `module` block with `source` pointing at wsgate; add one such as "
+            f'module "ws" {{ source = "../.." name = "app" source_dir = "${{path.module}}/src" }}'
+        )
+    return candidates[0]
+
+
+_PATH_MODULE = re.compile(r"\$\{\s*path\.(module|root|cwd)\s*\}")
+
+
+def _resolve_path(value: str, base: Path) -> Path:
+    text = _PATH_MODULE.sub(lambda m: str(base if m.group(1) != "cwd" else Path.cwd()), value)
+    path = Path(text)
+    return path if path.is_absolute() else (base / path)
+
+
+def _str_list(value: Any, key: str, main_tf: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{main_tf}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def load_config(directory: str | Path) -> GatewayConfig:
+    """Read ``DIR/main.tf`` into a :class:`GatewayConfig` (paths resolved, defaults applied)."""
+    base = Path(directory).resolve()
+    main_tf = base / "main.tf"
+    block = find_module_block(main_tf)
+    name = block.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{main_tf}: the wsgate module block needs a `name`")
+    source_dir = _resolve_path(str(block.get("source_dir", "${path.module}/src")), base)
+    kwargs: dict[str, Any] = {"name": name, "source_dir": source_dir.resolve()}
+    for key in ("handler", "route_selection_expression", "stage_name"):
+        if isinstance(block.get(key), str):
+            kwargs[key] = block[key]
+    auth = block.get("authorizer_handler")
+    if isinstance(auth, str) and auth and auth != "null":
+        kwargs["authorizer_handler"] = auth
+    kwargs["routes"] = _str_list(block.get("routes"), "routes", main_tf)
+    kwargs["two_way_routes"] = _str_list(block.get("two_way_routes"), "two_way_routes", main_tf)
+    if block.get("authorizer_identity_sources") is not None:
+        kwargs["authorizer_identity_sources"] = _str_list(
+            block["authorizer_identity_sources"], "authorizer_identity_sources", main_tf
+        )
+    if block.get("integration_timeout_ms") is not None:
+        try:
+            kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    env = block.get("environment")
+    if isinstance(env, dict):
+        kwargs["environment"] = {str(k): str(v) for k, v in env.items()}
+    static = base / "static"
+    if static.is_dir():
+        kwargs["static_dir"] = static
+    return GatewayConfig(**kwargs)

@@ -1,0 +1,62 @@
+"""The gateway's console log: one line per event, written in batches so it never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+_COLORS = {"2": "\033[32m", "3": "\033[36m", "4": "\033[33m", "5": "\033[31m"}
+_RESET, _DIM = "\033[0m", "\033[2m"
+
+
+class EventLog:
+    """Collects lines and flushes them to ``stream`` every ``interval`` seconds."""
+
+    def __init__(
+        self, stream: TextIO | None = None, *, interval: float = 0.1, enabled: bool = True
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.enabled = enabled
+        self.interval = interval
+        self.color = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._lines: list[str] = []
+        self._handle: asyncio.TimerHandle | None = None
+
+    def event(
+        self, route: str, connection_id: str, status: int | str, duration_ms: float, note: str = ""
+    ) -> None:
+        """One line: time, route, connection, status, duration (and a short note)."""
+        if not self.enabled:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        status_text = str(status)
+        if self.color:
+            color = _COLORS.get(status_text[:1], "")
+            status_text = f"{color}{status_text}{_RESET}"
+            stamp = f"{_DIM}{stamp}{_RESET}"
+        line = f"{stamp} {route:<14} {connection_id} {status_text} {duration_ms:7.1f} ms"
+        self.write(line + (f"  {note}" if note else ""))
+
+    def write(self, line: str) -> None:
+        self._lines.append(line)
+        if self._handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._handle = loop.call_later(self.interval, self.flush)
+
+    def flush(self) -> None:
+        self._handle = None
+        if not self._lines:
+            return
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,144 @@
+"""The worker process: one warm "Lambda container" that runs a user's handler.
+
+Started by :mod:`wsgate_local.workers` as ``python -m wsgate_local.worker SOURCE_DIR HANDLER
+[AUTHORIZER]``. It imports the handler once (module state lives as long as the process, as in a
+warm Lambda), then answers one request at a time over its stdin/stdout pipes: each message is a
+4-byte big-endian length and a JSON document. Anything the handler prints goes to stderr, so it
+cannot corrupt the protocol.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+_LEN = struct.Struct(">I")
+
+
+class LambdaContext:
+    """The parts of Lambda's context object handlers use."""
+
+    def __init__(self, request_id: str, timeout_ms: int, function_name: str) -> None:
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        account = os.environ.get("WSGATE_LOCAL_ACCOUNT", "123456789012")
+        self._deadline = time.monotonic() + timeout_ms / 1000
+        self.aws_request_id = request_id
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        self.identity = None
+        self.client_context = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_callable(spec: str) -> Callable[..., Any]:
+    """``module.attr`` (the Lambda handler string) → the object it names."""
+    module_name, _, attr = spec.rpartition(".")
+    if not module_name:
+        raise ImportError(f"handler {spec!r} must look like 'module.function'")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)  # type: ignore[no-any-return]
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no attribute {attr!r}") from None
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_exception(exc),
+    }
+
+
+def _write(out: BinaryIO, message: dict[str, Any]) -> None:
+    try:
+        data = json.dumps(message, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as exc:
+        data = json.dumps(
+            {"errorMessage": f"Unable to marshal response: {exc}", "errorType": "Runtime"}
+        ).encode()
+    out.write(_LEN.pack(len(data)) + data)
+    out.flush()
+
+
+def _read(inp: BinaryIO) -> dict[str, Any] | None:
+    header = inp.read(4)
+    if len(header) < 4:
+        return None
+    (size,) = _LEN.unpack(header)
+    data = inp.read(size)
+    if len(data) < size:
+        return None
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def main(argv: list[str]) -> None:
+    source_dir, handler_spec = argv[0], argv[1]
+    authorizer_spec = argv[2] if len(argv) > 2 and argv[2] else None
+    # The protocol keeps the real stdout; the handler's prints go to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    inp = sys.stdin.buffer
+    sys.path.insert(0, source_dir)
+    os.chdir(source_dir)
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "wsgate")
+
+    loaded: dict[str, Callable[..., Any] | BaseException] = {}
+
+    def target(kind: str) -> Callable[..., Any]:
+        spec = handler_spec if kind == "invoke" else authorizer_spec
+        if spec is None:
+            raise RuntimeError("no authorizer_handler is configured")
+        if spec not in loaded:
+            try:
+                loaded[spec] = load_callable(spec)
+            except BaseException as exc:
+                loaded[spec] = exc
+        value = loaded[spec]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    load_error = None
+    try:
+        target("invoke")
+    except BaseException as exc:
+        load_error = "".join(traceback.format_exception(exc))
+    _write(out, {"ready": True, "loadError": load_error})
+
+    while True:
+        request = _read(inp)
+        if request is None:
+            return
+        kind = request.get("kind", "invoke")
+        name = function_name if kind == "invoke" else function_name + "-authorizer"
+        context = LambdaContext(
+            request.get("requestId") or str(uuid.uuid4()), int(request["timeoutMs"]), name
+        )
+        try:
+            result = target(kind)(request["event"], context)
+            reply: dict[str, Any] = {"result": result}
+        except Exception as exc:
+            reply = _error(exc)
+            sys.stderr.write("".join(reply["stackTrace"]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _write(out, reply)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

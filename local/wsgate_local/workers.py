@@ -1,0 +1,206 @@
+"""A pool of warm worker processes, each like one Lambda container.
+
+Each worker runs one event at a time; the pool bounds concurrency to its size. Events travel over
+the worker's pipes (no process per event). A worker that dies mid-event is replaced and the
+caller learns it crashed; one that overruns the integration timeout is killed and replaced.
+``reload()`` swaps every worker for a fresh one (busy ones once they finish), picking up new code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_LEN = struct.Struct(">I")
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one invocation ended: ``ok`` (with ``result``), ``error`` (the handler raised; Lambda
+    reports it as a function error), ``crash`` (the process died) or ``timeout``."""
+
+    kind: str
+    result: Any = None
+    error_message: str = ""
+    error_type: str = ""
+    trace: str = ""
+
+
+class Worker:
+    """One worker process and its pipes."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, generation: int) -> None:
+        self.proc = proc
+        self.generation = generation
+        self.load_error: str | None = None
+        self.dead = False
+
+    async def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        header = await self.proc.stdout.readexactly(4)
+        data = await self.proc.stdout.readexactly(_LEN.unpack(header)[0])
+        return json.loads(data)  # type: ignore[no-any-return]
+
+    async def handshake(self) -> None:
+        ready = await self._read()
+        self.load_error = ready.get("loadError")
+
+    async def call(self, request: dict[str, Any], timeout_s: float) -> Outcome:
+        assert self.proc.stdin is not None
+        data = _dumps(request).encode()
+        try:
+            self.proc.stdin.write(_LEN.pack(len(data)) + data)
+            reply = await asyncio.wait_for(self._read(), timeout_s)
+        except TimeoutError:
+            self.kill()
+            return Outcome("timeout", error_message="Task timed out")
+        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
+            self.kill()
+            code = self.proc.returncode
+            return Outcome("crash", error_message=f"worker exited (status {code})")
+        if "errorMessage" in reply:
+            return Outcome(
+                "error",
+                error_message=str(reply.get("errorMessage")),
+                error_type=str(reply.get("errorType", "")),
+                trace="".join(reply.get("stackTrace") or []),
+            )
+        return Outcome("ok", result=reply.get("result"))
+
+    def kill(self) -> None:
+        self.dead = True
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+    async def stop(self) -> None:
+        """Close stdin (the worker exits at EOF), then make sure it is gone."""
+        self.dead = True
+        if self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 2)
+        except TimeoutError:
+            self.kill()
+            await self.proc.wait()
+
+
+class WorkerPool:
+    """``size`` warm workers for the handler (and authorizer) in ``source_dir``."""
+
+    def __init__(
+        self,
+        source_dir: Path,
+        handler: str,
+        authorizer: str | None,
+        env: Mapping[str, str],
+        size: int,
+    ) -> None:
+        self.source_dir = source_dir
+        self.handler = handler
+        self.authorizer = authorizer
+        self.env = dict(env)
+        self.size = max(1, size)
+        self.generation = 0
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._all: set[Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.last_load_error: str | None = None
+
+    async def _spawn(self) -> Worker:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "wsgate_local.worker",
+            str(self.source_dir),
+            self.handler,
+            self.authorizer or "",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=self.env,
+            cwd=str(self.source_dir),
+        )
+        worker = Worker(proc, self.generation)
+        self._all.add(worker)
+        try:
+            await worker.handshake()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            worker.kill()
+            self._all.discard(worker)
+            raise RuntimeError("a worker process exited while starting") from None
+        self.last_load_error = worker.load_error
+        return worker
+
+    async def start(self) -> str | None:
+        """Start every worker; returns the handler's import error (with traceback), if any."""
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        for w in workers:
+            self._idle.put_nowait(w)
+        return workers[0].load_error if workers else None
+
+    def _replace_later(self, old: Worker | None) -> None:
+        async def run() -> None:
+            if old is not None:
+                self._all.discard(old)
+                await old.stop()
+            if self._closed:
+                return
+            try:
+                fresh = await self._spawn()
+            except (RuntimeError, OSError) as exc:
+                sys.stderr.write(f"wsgate: cannot start a worker: {exc}\n")
+                await asyncio.sleep(1)
+                self._replace_later(None)
+                return
+            if self._closed:
+                await fresh.stop()
+            else:
+                self._idle.put_nowait(fresh)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def invoke(
+        self, event: dict[str, Any], timeout_ms: int, request_id: str, kind: str = "invoke"
+    ) -> Outcome:
+        """Run ``event`` through the handler (``kind="authorize"``: the authorizer)."""
+        worker = await self._idle.get()
+        try:
+            outcome = await worker.call(
+                {"kind": kind, "event": event, "timeoutMs": timeout_ms, "requestId": request_id},
+                timeout_ms / 1000,
+            )
+        except BaseException:
+            # Cancelled mid-call: the worker's state is unknown, so it is replaced.
+            worker.kill()
+            self._replace_later(worker)
+            raise
+        if worker.dead or worker.generation != self.generation:
+            self._replace_later(worker)
+        else:
+            self._idle.put_nowait(worker)
+        return outcome
+
+    def reload(self) -> None:
+        """Replace every worker with one that imports the code afresh."""
+        self.generation += 1
+        while not self._idle.empty():
+            self._replace_later(self._idle.get_nowait())
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(w.stop() for w in list(self._all)), return_exceptions=True)
+        self._all.clear()
