@@ -369,7 +369,8 @@
       name: message.name || "anonymous",
       text: message.text,
       ts: message.ts,
-      mine: false,
+      // History after a reload holds our own earlier messages, sent from an older connection.
+      mine: message.connectionId === state.connectionId || message.name === state.name,
       status: "received",
     });
     r.messages.sort((a, b) => (a.ts || 0) - (b.ts || 0));
