@@ -31,11 +31,11 @@ data "archive_file" "this" {
       error_message = "source_dir must not contain a wsgate/ directory: the module packages the wsgate runtime under that name."
     }
     precondition {
-      condition     = fileexists("${var.source_dir}/${local.handler_module}.py") || fileexists("${var.source_dir}/${local.handler_module}/__init__.py")
-      error_message = "handler \"${var.handler}\" names a module that is not in source_dir (expected ${local.handler_module}.py)."
+      condition     = local.handler_found
+      error_message = "handler \"${var.handler}\" names a module that is neither in source_dir (expected ${local.handler_module}.py) nor in the wsgate runtime."
     }
     precondition {
-      condition     = !local.create_authorizer || fileexists("${var.source_dir}/${local.authorizer_module}.py") || fileexists("${var.source_dir}/${local.authorizer_module}/__init__.py")
+      condition     = !local.create_authorizer || local.authorizer_found
       error_message = "authorizer_handler names a module that is not in source_dir."
     }
   }

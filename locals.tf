@@ -52,6 +52,17 @@ locals {
   authorizer_module = local.create_authorizer ? join("/", slice(
     split(".", var.authorizer_handler), 0, length(split(".", var.authorizer_handler)) - 1
   )) : ""
+  # A handler module lives in source_dir, or in the runtime (e.g. "wsgate.compat.zappa.handler").
+  handler_found = (
+    fileexists("${var.source_dir}/${local.handler_module}.py") ||
+    fileexists("${var.source_dir}/${local.handler_module}/__init__.py") ||
+    (startswith(local.handler_module, "wsgate/") && fileexists("${local.runtime_dir}/${trimprefix(local.handler_module, "wsgate/")}.py"))
+  )
+  authorizer_found = local.create_authorizer && (
+    fileexists("${var.source_dir}/${local.authorizer_module}.py") ||
+    fileexists("${var.source_dir}/${local.authorizer_module}/__init__.py") ||
+    (startswith(local.authorizer_module, "wsgate/") && fileexists("${local.runtime_dir}/${trimprefix(local.authorizer_module, "wsgate/")}.py"))
+  )
 
   # ---------------------------------------------------------------- IAM
   api_execution_arn = aws_apigatewayv2_api.this.execution_arn
@@ -61,7 +72,6 @@ locals {
     "${local.api_execution_arn}/${var.stage_name}/${method}/@connections/*"
   ]
   table_actions = [
-    "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",

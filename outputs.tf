@@ -85,3 +85,11 @@ output "domain_name_target" {
     hosted_zone_id     = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
   } : null
 }
+
+output "package" {
+  description = "The Lambda zip the module built (wsgate runtime plus source_dir): `filename` and `source_code_hash`, for other functions that share the code (see examples/notify)."
+  value = {
+    filename         = data.archive_file.this.output_path
+    source_code_hash = data.archive_file.this.output_base64sha256
+  }
+}

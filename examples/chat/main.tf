@@ -5,6 +5,10 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4"
+    }
   }
 }
 
@@ -26,9 +30,4 @@ module "ws" {
   handler    = "app.app"
   routes     = ["hello", "join", "leave", "say", "members", "ping"]
   stage_name = "dev"
-}
-
-output "websocket_url" {
-  description = "Connect here with any WebSocket client, or open static/index.html?url=<this>."
-  value       = module.ws.websocket_url
 }

@@ -5,6 +5,10 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4"
+    }
   }
 }
 
@@ -24,9 +28,4 @@ module "ws" {
   name       = "echo"
   source_dir = "${path.module}/src"
   handler    = "app.app"
-}
-
-output "websocket_url" {
-  description = "Connect here with any WebSocket client."
-  value       = module.ws.websocket_url
 }

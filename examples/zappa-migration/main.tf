@@ -1,0 +1,38 @@
+terraform {
+  required_version = ">= 1.6"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  description = "AWS Region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+module "ws" {
+  source = "../.."
+
+  name       = "zappa-migration"
+  source_dir = "${path.module}/src"
+  # The compat layer's handler imports the module named by WSGATE_ZAPPA_MODULE (src/app.py), whose
+  # Zappa-style decorators register the handlers, then dispatches like Zappa did.
+  handler    = "wsgate.compat.zappa.handler"
+  stage_name = "dev"
+
+  environment = {
+    WSGATE_ZAPPA_MODULE = "app"
+  }
+}
