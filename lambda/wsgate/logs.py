@@ -87,6 +87,18 @@ def level_from_env(default: str = "INFO") -> int:
     return level if isinstance(level, int) else logging.INFO
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at the time of each line (it may be replaced)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure(stream: Any = None) -> logging.Logger:
     """Give the ``wsgate`` logger a JSON handler on stdout (once) and the level from the env.
 
@@ -94,7 +106,7 @@ def configure(stream: Any = None) -> logging.Logger:
     does not propagate, so the runtime's own root handler does not print each line twice.
     """
     if not any(getattr(h, "_wsgate", False) for h in logger.handlers):
-        handler = logging.StreamHandler(stream or sys.stdout)
+        handler = logging.StreamHandler(stream) if stream is not None else _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         handler._wsgate = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

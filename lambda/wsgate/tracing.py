@@ -1,12 +1,14 @@
 """X-Ray subsegments when ``aws_xray_sdk`` is installed; a no-op when it is not.
 
 The SDK is optional (it is not in the Lambda runtime), so it is imported on first use inside a
-guard. Without it, or outside a traced invocation, :func:`subsegment` costs one check.
+guard. Without it, or outside a traced Lambda invocation, :func:`subsegment` costs an environment
+lookup.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,14 +33,20 @@ def recorder() -> Any:
 
 
 def enabled() -> bool:
-    """True when subsegments are recorded."""
+    """True when subsegments are recorded: in a traced Lambda invocation, with the SDK present.
+
+    Lambda sets ``_X_AMZN_TRACE_ID`` for each invocation; without it there is no segment to
+    attach to, so the SDK is not even imported (it would only log "no segment" errors).
+    """
+    if not os.environ.get("_X_AMZN_TRACE_ID") or not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return False
     return recorder() is not None
 
 
 @contextmanager
 def subsegment(name: str, **annotations: str | int | float | bool) -> Iterator[Any]:
     """Record the enclosed block as an X-Ray subsegment named ``name`` (if X-Ray is there)."""
-    rec = recorder()
+    rec = recorder() if enabled() else None
     if rec is None:
         yield None
         return

@@ -1,0 +1,376 @@
+"""App routes events to handlers, answers API Gateway correctly and tells clients about errors.
+
+Error frames travel through a stock boto3 client to a real @connections server on loopback
+(``mgmt_stub``); the connection table is moto's DynamoDB.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import wsgate
+from conftest import connect_event, disconnect_event, message_event
+from mgmt_stub import ManagementStub, clean_env, mgmt, table  # noqa: F401 - fixtures
+from wsgate import App, BadRequest, RegistrationError, Response, metrics
+from wsgate.context import current_event, current_lambda_context
+from wsgate.events import Event
+
+
+def frames(stub: ManagementStub, connection_id: str) -> list[Any]:
+    return [json.loads(body) for body in stub.received.get(connection_id, [])]
+
+
+@pytest.fixture
+def caller(mgmt: ManagementStub, monkeypatch: pytest.MonkeyPatch) -> ManagementStub:  # noqa: F811
+    """An open connection ``conn-1=`` on the @connections server, found via WSGATE_ENDPOINT."""
+    monkeypatch.setenv("WSGATE_ENDPOINT", mgmt.endpoint)
+    mgmt.connect("conn-1=")
+    return mgmt
+
+
+def test_route_handler_gets_the_event_and_its_dict_reply_is_the_body() -> None:
+    app = App()
+    seen: list[Event] = []
+
+    @app.route("say")
+    def say(event: Event) -> dict[str, Any]:
+        seen.append(event)
+        return {"echo": event.json["text"]}
+
+    response = app(message_event("say", {"action": "say", "text": "héllo"}))
+    assert response == {"statusCode": 200, "body": '{"echo":"héllo"}'}
+    assert seen[0].route_key == "say" and seen[0].connection_id == "conn-1="
+
+
+def test_str_bytes_none_and_response_replies_become_proxy_responses() -> None:
+    app = App()
+    replies: dict[str, Any] = {
+        "text": "plain",
+        "raw": b"\x00\xff",
+        "utf8": b"ok",
+        "nothing": None,
+        "custom": Response(202, {"a": 1}),
+    }
+    for key, reply in replies.items():
+        app.route(key)(lambda event, reply=reply: reply)
+    assert app(message_event("text", "{}")) == {"statusCode": 200, "body": "plain"}
+    assert app(message_event("raw", "{}")) == {
+        "statusCode": 200,
+        "body": "AP8=",
+        "isBase64Encoded": True,
+    }
+    assert app(message_event("utf8", "{}")) == {"statusCode": 200, "body": "ok"}
+    assert app(message_event("nothing", "{}")) == {"statusCode": 200}
+    assert app(message_event("custom", "{}")) == {"statusCode": 202, "body": '{"a":1}'}
+
+
+def test_unregistered_route_key_goes_to_the_default_handler() -> None:
+    app = App()
+
+    @app.default
+    def fallback(event: Event) -> str:
+        return f"default got {event.route_key}"
+
+    assert app(message_event("nope", "{}"))["body"] == "default got nope"
+    assert app(message_event("$default", "hi"))["body"] == "default got $default"
+
+
+def test_no_handler_and_no_default_sends_unknown_action_frame(caller: ManagementStub) -> None:
+    app = App()
+    event = message_event("dance", {"action": "dance"})
+    response = app(event)
+    assert response["statusCode"] == 404
+    [frame] = frames(caller, "conn-1=")
+    assert frame == {
+        "type": "error",
+        "code": "unknown_action",
+        "message": "no handler for action 'dance'",
+        "requestId": event["requestContext"]["requestId"],
+    }
+
+
+def test_second_handler_for_a_route_key_raises_naming_both() -> None:
+    app = App()
+
+    @app.route("say")
+    def first(event: Event) -> None: ...
+
+    def second(event: Event) -> None: ...
+
+    with pytest.raises(RegistrationError) as info:
+        app.route("say")(second)
+    assert "first" in str(info.value) and "second" in str(info.value)
+    with pytest.raises(RegistrationError):
+        app.connect(first)
+        app.connect(second)
+    with pytest.raises(RegistrationError):
+        app.route("$custom")
+
+
+def test_disconnect_never_falls_back_to_the_message_handler() -> None:
+    app = App()
+    calls: list[str] = []
+    app.default(lambda event: calls.append("default"))
+    assert app(disconnect_event())["statusCode"] == 200
+    assert app(connect_event())["statusCode"] == 200
+    assert calls == []
+
+
+def test_middleware_wraps_every_handler_in_order_and_can_answer_itself() -> None:
+    app = App()
+    order: list[str] = []
+
+    @app.use
+    def outer(event: Event, call_next: Any) -> Any:
+        order.append("outer-in")
+        result = call_next(event)
+        order.append("outer-out")
+        return result
+
+    @app.use
+    def gate(event: Event, call_next: Any) -> Any:
+        order.append("gate")
+        if event.json.get("token") != "ok":
+            return {"denied": True}
+        return call_next(event)
+
+    @app.route("say")
+    def say(event: Event) -> str:
+        order.append("handler")
+        return "said"
+
+    assert app(message_event("say", {"token": "ok"}))["body"] == "said"
+    assert order == ["outer-in", "gate", "handler", "outer-out"]
+    order.clear()
+    assert app(message_event("say", {"token": "no"}))["body"] == '{"denied":true}'
+    assert order == ["outer-in", "gate", "outer-out"]
+
+
+def test_errorhandler_turns_an_exception_into_the_reply() -> None:
+    app = App()
+
+    class OutOfStock(Exception):
+        pass
+
+    class Backordered(OutOfStock):
+        pass
+
+    @app.errorhandler(OutOfStock)
+    def out_of_stock(event: Event, exc: Exception) -> Response:
+        return Response(409, {"error": type(exc).__name__})
+
+    @app.route("buy")
+    def buy(event: Event) -> None:
+        raise Backordered()
+
+    assert app(message_event("buy", "{}")) == {"statusCode": 409, "body": '{"error":"Backordered"}'}
+
+
+def test_bad_json_becomes_a_bad_request_frame(caller: ManagementStub) -> None:
+    app = App()
+    app.route("say")(lambda event: event.json)
+    event = message_event("say", "{not json")
+    assert app(event)["statusCode"] == 400
+    [frame] = frames(caller, "conn-1=")
+    assert frame["code"] == "bad_request"
+    assert frame["message"] == "the message is not valid JSON"
+    assert frame["requestId"] == event["requestContext"]["requestId"]
+
+
+def test_client_error_raised_by_a_handler_is_told_to_the_client(caller: ManagementStub) -> None:
+    app = App()
+
+    @app.route("join")
+    def join(event: Event) -> None:
+        raise BadRequest("room names are 1-64 letters, digits, '-' or '_'")
+
+    app(message_event("join", {"room": "!!"}))
+    [frame] = frames(caller, "conn-1=")
+    assert frame["message"] == "room names are 1-64 letters, digits, '-' or '_'"
+
+
+def test_crash_is_logged_with_traceback_but_client_hears_only_internal_error(
+    caller: ManagementStub, log_lines: list[dict[str, Any]]
+) -> None:
+    app = App()
+
+    @app.route("say")
+    def say(event: Event) -> None:
+        raise RuntimeError("database password is hunter2")
+
+    event = message_event("say", "{}")
+    assert app(event)["statusCode"] == 500
+    [frame] = frames(caller, "conn-1=")
+    assert frame == {
+        "type": "error",
+        "code": "internal_error",
+        "message": "Internal error",
+        "requestId": event["requestContext"]["requestId"],
+    }
+    assert "hunter2" not in json.dumps(frame)
+    [crash] = [line for line in log_lines if "exception" in line]
+    assert crash["requestId"] == event["requestContext"]["requestId"]
+    assert "RuntimeError: database password is hunter2" in crash["exception"]
+    assert "Traceback" in crash["exception"]
+
+
+def test_failing_error_frame_is_logged_not_raised(
+    caller: ManagementStub, log_lines: list[dict[str, Any]]
+) -> None:
+    app = App()
+    caller.disconnect("conn-1=")  # the caller left: @connections answers 410
+    assert app(message_event("dance", "{}"))["statusCode"] == 404
+    assert any("not delivered" in line["message"] for line in log_lines)
+
+
+def test_error_handler_that_raises_is_treated_as_a_crash(caller: ManagementStub) -> None:
+    app = App()
+    app.errorhandler(KeyError)(lambda event, exc: 1 / 0)
+    app.route("say")(lambda event: {}["missing"])
+    assert app(message_event("say", "{}"))["statusCode"] == 500
+    assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
+
+
+def test_connect_response_status_refuses_the_handshake() -> None:
+    app = App()
+
+    @app.connect
+    def connect(event: Event) -> Response | None:
+        if event.query.get("name") != "alice":
+            return Response(401)
+        return None
+
+    assert app(connect_event(query={"name": "bob"}))["statusCode"] == 401
+    assert app(connect_event(query={"name": "alice"}))["statusCode"] == 200
+
+
+def test_connect_errors_map_to_handshake_statuses() -> None:
+    app = App()
+
+    @app.connect
+    def connect(event: Event) -> None:
+        kind = event.query.get("kind")
+        if kind == "unauthorized":
+            raise wsgate.Unauthorized()
+        if kind == "forbidden":
+            raise wsgate.Forbidden()
+        if kind == "bad":
+            raise BadRequest("name missing")
+        raise RuntimeError("boom")
+
+    status = {
+        k: app(connect_event(query={"kind": k}))["statusCode"]
+        for k in ("unauthorized", "forbidden", "bad", "crash")
+    }
+    assert status == {"unauthorized": 401, "forbidden": 403, "bad": 400, "crash": 500}
+
+
+def test_connect_passes_the_chosen_subprotocol_and_never_echoes_a_token() -> None:
+    app = App()
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+    offered = {"Sec-WebSocket-Protocol": f"bearer, {token}"}
+    response = app(connect_event(headers=offered))
+    assert response["headers"] == {"Sec-WebSocket-Protocol": "bearer"}
+
+    @app.connect
+    def connect(event: Event) -> Response:
+        return Response(headers={"Sec-WebSocket-Protocol": "chat.v2"})
+
+    response = app(connect_event(headers={"Sec-WebSocket-Protocol": "chat.v1, chat.v2"}))
+    assert response["headers"] == {"Sec-WebSocket-Protocol": "chat.v2"}
+    assert "headers" not in App()(connect_event())
+
+
+def test_current_event_is_set_during_dispatch_and_reset_after() -> None:
+    app = App()
+    seen: list[Any] = []
+    context = object()
+    app.route("peek")(lambda e: seen.append((current_event.get(), current_lambda_context.get())))
+    event = message_event("peek", "{}")
+    app(event, context)
+    assert seen == [(event, context)]
+    assert current_event.get() is None and current_lambda_context.get() is None
+
+
+def test_one_log_line_per_invocation_with_ids_and_duration(
+    log_lines: list[dict[str, Any]],
+) -> None:
+    app = App()
+    app.route("say")(lambda event: None)
+    event = message_event("say", "{}")
+    app(event)
+    [line] = [line for line in log_lines if "durationMs" in line]
+    assert line["connectionId"] == "conn-1="
+    assert line["requestId"] == event["requestContext"]["requestId"]
+    assert line["routeKey"] == "say"
+    assert line["statusCode"] == 200
+    assert isinstance(line["durationMs"], float)
+
+
+def test_counters_are_flushed_as_one_emf_line_per_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[str] = []
+    monkeypatch.setattr(metrics, "writer", written.append)
+    app = App()
+
+    @app.route("say")
+    def say(event: Event) -> None:
+        metrics.incr("MessagesSent", 2)
+        metrics.incr("MessagesSent")
+
+    app(message_event("say", "{}"))
+    [line] = written
+    document = json.loads(line)
+    assert document["MessagesSent"] == 3
+    assert document["Route"] == "say"
+    app(message_event("say", "{}"))
+    assert len(written) == 2 and json.loads(written[1])["MessagesSent"] == 3
+
+
+def test_connect_records_the_connection_before_the_handler(
+    table: str,  # noqa: F811
+) -> None:
+    app = App()
+    seen: list[Any] = []
+    app.connect(lambda event: seen.append(app.connections.get(event.connection_id)))
+    event = connect_event("conn-9=", authorizer={"principalId": "alice"})
+    assert app(event)["statusCode"] == 200
+    assert seen[0] is not None
+    stored = app.connections.get("conn-9=")
+    assert stored is not None
+
+
+def test_refused_or_crashed_connect_leaves_no_connection_behind(
+    table: str,  # noqa: F811
+) -> None:
+    app = App()
+
+    @app.connect
+    def connect(event: Event) -> Response:
+        if event.query.get("crash"):
+            raise RuntimeError("boom")
+        return Response(403)
+
+    assert app(connect_event("conn-a=", query={"x": "1"}))["statusCode"] == 403
+    assert app(connect_event("conn-b=", query={"crash": "1"}))["statusCode"] == 500
+    assert app.connections.get("conn-a=") is None
+    assert app.connections.get("conn-b=") is None
+
+
+def test_disconnect_forgets_the_connection_and_its_rooms_even_if_the_handler_fails(
+    table: str,  # noqa: F811
+) -> None:
+    app = App()
+
+    @app.disconnect
+    def gone(event: Event) -> None:
+        raise RuntimeError("cleanup bug")
+
+    app(connect_event("conn-d="))
+    app.rooms.join("conn-d=", "lobby")
+    assert app(disconnect_event("conn-d="))["statusCode"] == 500
+    assert app.connections.get("conn-d=") is None
+    assert app.rooms.members("lobby") == []
