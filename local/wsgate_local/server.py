@@ -64,6 +64,8 @@ def lambda_environment(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # The gateway prints one line per event; the runtime's own INFO lines would double them.
+    env.setdefault("WSGATE_LOG_LEVEL", "WARNING")
     env.update(config.environment)
     return env
 

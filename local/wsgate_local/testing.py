@@ -1,0 +1,237 @@
+"""Test your handlers end to end: a pytest fixture that runs the local gateway, and a client.
+
+Enable the fixture in your top-level ``conftest.py``::
+
+    pytest_plugins = ["wsgate_local.testing"]
+
+(or ``from wsgate_local.testing import wsgate_gateway`` in any conftest), then::
+
+    def test_echo(wsgate_gateway):
+        gw = wsgate_gateway("examples/echo")
+        with gw.connect() as client:
+            client.send_json({"hello": "world"})
+            assert client.recv_json() == {"hello": "world"}
+
+The gateway runs in a background thread of the test process on a free port, with its own moto
+DynamoDB and worker processes; it is stopped when the test ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from . import frames
+from .config import GatewayConfig, load_config
+from .eventlog import EventLog
+from .server import Gateway
+
+_GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval")
+
+
+class Client:
+    """A thin wrapper over a ``websockets`` client connection with JSON helpers."""
+
+    def __init__(self, connection: Any) -> None:
+        self.ws = connection
+
+    def send(self, text: str | bytes) -> None:
+        self.ws.send(text)
+
+    def send_json(self, data: Any) -> None:
+        self.ws.send(json.dumps(data))
+
+    def recv(self, timeout: float = 5.0) -> str | bytes:
+        """The next message; raises TimeoutError when none arrives in ``timeout`` seconds."""
+        return self.ws.recv(timeout=timeout)  # type: ignore[no-any-return]
+
+    def recv_json(self, timeout: float = 5.0) -> Any:
+        return json.loads(self.recv(timeout))
+
+    def recv_until(self, predicate: Any, timeout: float = 5.0) -> Any:
+        """Skip JSON messages until one satisfies ``predicate``; returns it."""
+        while True:
+            message = self.recv_json(timeout)
+            if predicate(message):
+                return message
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.ws.close(code, reason)
+
+    @property
+    def close_code(self) -> int | None:
+        return self.ws.close_code  # type: ignore[no-any-return]
+
+    @property
+    def close_reason(self) -> str | None:
+        return self.ws.close_reason  # type: ignore[no-any-return]
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ws.close()
+
+
+class RunningGateway:
+    """A gateway running in a background thread; stop() ends it (the fixture does that)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        try:
+            self._run(gateway.start(), 60)
+        except BaseException:
+            self._shutdown()
+            raise
+
+    def _run(self, coro: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def config(self) -> GatewayConfig:
+        return self.gateway.config
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL, e.g. ``ws://127.0.0.1:41234/dev``."""
+        return self.gateway.ws_url
+
+    @property
+    def endpoint(self) -> str:
+        """The management endpoint for ``apigatewaymanagementapi`` clients."""
+        return self.gateway.endpoint
+
+    @property
+    def dynamodb_url(self) -> str:
+        return self.gateway.dynamo.url
+
+    def management_client(self) -> Any:
+        """A stock boto3 ``apigatewaymanagementapi`` client for this gateway."""
+        import boto3
+
+        return boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
+
+    def dynamodb_client(self) -> Any:
+        return self.gateway.dynamo.client()
+
+    def connect(
+        self,
+        *,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | Sequence[tuple[str, str]] | None = None,
+        subprotocols: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Client:
+        """Open a WebSocket to the gateway (raises ``InvalidStatus`` when it is refused)."""
+        from websockets.sync.client import connect
+
+        url = self.url + ("?" + urlencode(query) if query else "")
+        kwargs.setdefault("open_timeout", 30)
+        kwargs.setdefault("max_size", 2**22)
+        ws = connect(
+            url,
+            additional_headers=headers,
+            subprotocols=list(subprotocols) if subprotocols else None,
+            legacy=True,
+            **kwargs,
+        )
+        return Client(ws)
+
+    def connection_ids(self) -> list[str]:
+        """The ids of the open connections, oldest first."""
+        return [
+            cid for cid, conn in list(self.gateway.registry.live.items()) if conn.state == "open"
+        ]
+
+    def _shutdown(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def stop(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.gateway.stop(), 30)
+        finally:
+            self._shutdown()
+
+
+def start_gateway(
+    directory: str | Path | GatewayConfig,
+    *,
+    port: int = 0,
+    quiet: bool = False,
+    **overrides: Any,
+) -> RunningGateway:
+    """Start a gateway for ``directory`` (or a ready :class:`GatewayConfig`) on a free port.
+
+    ``overrides`` may set any GatewayConfig field (``two_way_routes``, ``environment``,
+    ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``.
+    """
+    config = directory if isinstance(directory, GatewayConfig) else load_config(directory)
+    gateway_kwargs = {k: overrides.pop(k) for k in _GATEWAY_KWARGS if k in overrides}
+    for key in ("routes", "two_way_routes", "authorizer_identity_sources"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
+    gateway_kwargs.setdefault("workers", 2)
+    gateway_kwargs.setdefault("reload_interval", None)
+    gateway = Gateway(
+        config,
+        port=port,
+        log=EventLog(stream=sys.stderr, enabled=not quiet),
+        **gateway_kwargs,
+    )
+    return RunningGateway(gateway)
+
+
+@contextmanager
+def running_gateway(
+    directory: str | Path | GatewayConfig, **kwargs: Any
+) -> Iterator[RunningGateway]:
+    """``with running_gateway("examples/chat") as gw: ...`` outside pytest."""
+    gw = start_gateway(directory, **kwargs)
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+@pytest.fixture
+def wsgate_gateway() -> Iterator[Any]:
+    """A factory: ``wsgate_gateway(DIR, **overrides)`` starts a gateway, stopped after the test."""
+    started: list[RunningGateway] = []
+
+    def factory(directory: str | Path | GatewayConfig, **kwargs: Any) -> RunningGateway:
+        gw = start_gateway(directory, **kwargs)
+        started.append(gw)
+        return gw
+
+    yield factory
+    for gw in reversed(started):
+        gw.stop()
+
+
+__all__ = [
+    "Client",
+    "RunningGateway",
+    "frames",
+    "running_gateway",
+    "start_gateway",
+    "wsgate_gateway",
+]
