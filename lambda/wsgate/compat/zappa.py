@@ -210,5 +210,12 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     return _app(event, context)
 
 
+def _reset() -> None:
+    """Forget every registration (tests load several apps in one process)."""
+    global _app
+    _registry.clear()
+    _app = App()
+
+
 #: Zappa's generated handler is named ``lambda_handler``; both names work.
 lambda_handler = handler
