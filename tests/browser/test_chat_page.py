@@ -53,6 +53,15 @@ def record_frames(page: Any) -> tuple[list[str], list[str]]:
     return sent, received
 
 
+def wait_for(page: Any, condition: Any, seconds: float = 20) -> None:
+    """Lets the page run until ``condition()`` holds (fails after ``seconds``)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    pytest.fail("the page did not get there in time")
+
+
 def messages(page: Any) -> Any:
     return page.locator("#messages li.message")
 
@@ -155,9 +164,11 @@ def test_page_reconnects_and_rejoins_its_rooms_when_the_connection_is_dropped(
     chat_gateway: str, new_page: Any
 ) -> None:
     room = unique_room("flaky")
-    # ?backoff= shortens the first reconnect delay so the test does not wait for long.
+    # ?backoff= shortens the first reconnect delay and ?ping= the keep-alive interval (seconds),
+    # so the test does not wait for minutes.
     alice = new_page()
-    sign_in(alice, chat_gateway, "alice", room, query="?backoff=0.2")
+    sent, received = record_frames(alice)
+    sign_in(alice, chat_gateway, "alice", room, query="?backoff=0.2&ping=1")
     bob = new_page()
     sign_in(bob, chat_gateway, "bob", room)
     body = alice.locator("body")
@@ -179,3 +190,8 @@ def test_page_reconnects_and_rejoins_its_rooms_when_the_connection_is_dropped(
     expect(messages(alice).filter(has_text="are you back?")).to_have_count(1)
     say(alice, "yes")
     expect(messages(bob).filter(has_text="yes")).to_have_count(1)
+
+    # The keep-alive: the page pings on its own and takes the pong quietly.
+    wait_for(alice, lambda: any('"pong"' in frame for frame in received))
+    assert any(json.loads(frame) == {"action": "ping"} for frame in sent)
+    expect(alice.get_by_role("alert")).to_be_hidden()
