@@ -109,10 +109,24 @@ class ConnectionStore:
         }
         if principal is not None:
             item["principal"] = principal
+        client = dynamodb_client()
+        table = table_name()
+        try:  # the usual case, a new id: one plain conditional put
+            client.put_item(
+                TableName=table,
+                Item={**connection_key(connection_id), **to_dynamodb(item)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        # The id is already stored: overwrite its fields but keep its rooms set, which must
+        # keep matching its membership items.
         values = {f":{name}": value for name, value in item.items()}
         assignments = ", ".join(f"#{name} = :{name}" for name in item)
-        dynamodb_client().update_item(
-            TableName=table_name(),
+        client.update_item(
+            TableName=table,
             Key=connection_key(connection_id),
             UpdateExpression=f"SET {assignments}",
             ExpressionAttributeNames={f"#{name}": name for name in item},

@@ -1,0 +1,167 @@
+"""send, broadcast, close and info against a real @connections server with a stock boto3 client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import wsgate
+from mgmt_stub import ManagementStub, all_items, clean_env_fixture, mgmt_fixture, table_fixture  # noqa: F401
+from wsgate import metrics
+from wsgate.errors import Gone, PayloadTooLarge, SendFailed
+
+
+def test_dict_is_sent_as_compact_json_str_as_utf8_and_bytes_raw(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    wsgate.send("A=", {"type": "hello", "name": "zoë"}, endpoint=mgmt.endpoint)
+    wsgate.send("A=", "héllo", endpoint=mgmt.endpoint)
+    wsgate.send("A=", b"\x00\xff", endpoint=mgmt.endpoint)
+    assert mgmt.received["A="] == [
+        '{"type":"hello","name":"zoë"}'.encode(),
+        "héllo".encode(),
+        b"\x00\xff",
+    ]
+
+
+def test_131072_bytes_are_sent_and_131073_refused_before_any_call(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    wsgate.send("A=", b"x" * 131_072, endpoint=mgmt.endpoint)
+    assert len(mgmt.received["A="][0]) == 131_072
+
+    with pytest.raises(PayloadTooLarge):
+        wsgate.send("A=", "x" * 131_073, endpoint=mgmt.endpoint)
+    with pytest.raises(PayloadTooLarge):
+        wsgate.broadcast(["A="], {"text": "é" * 65_536}, endpoint=mgmt.endpoint)
+    assert mgmt.calls("A=") == 1
+
+
+def test_throttled_send_is_retried_and_delivered_exactly_once(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    mgmt.script("A=", 429)
+    wsgate.send("A=", {"n": 1}, endpoint=mgmt.endpoint)
+    assert mgmt.received["A="] == [b'{"n":1}']
+    assert mgmt.calls("A=") == 2
+    assert metrics.pending()["Retries"] == 1
+    assert metrics.pending()["MessagesSent"] == 1
+
+
+def test_server_errors_are_retried_until_the_send_goes_through(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    mgmt.script("A=", 500, 503)
+    wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+    assert mgmt.received["A="] == [b"hi"]
+    assert metrics.pending()["Retries"] == 2
+
+
+def test_persistent_throttling_gives_up_with_send_failed(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    mgmt.script("A=", 429, 429, 429, 429, 429, 429)
+    with pytest.raises(SendFailed, match="LimitExceededException after 4 attempts"):
+        wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+    assert "A=" not in mgmt.received
+    assert mgmt.calls("A=") == 4
+    assert metrics.pending()["MessagesFailed"] == 1
+
+
+def test_gone_is_raised_without_retrying(mgmt: ManagementStub) -> None:
+    mgmt.disconnect("A=")
+    with pytest.raises(Gone) as caught:
+        wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+    assert caught.value.connection_id == "A="
+    assert mgmt.calls("A=") == 1
+    assert "Retries" not in metrics.pending()
+    assert metrics.pending()["MessagesGone"] == 1
+
+
+def test_gone_connection_is_removed_from_the_store_and_all_its_rooms(
+    mgmt: ManagementStub, table: str
+) -> None:
+    for cid in ("A=", "B="):
+        wsgate.connections.put(cid)
+        wsgate.rooms.join(cid, "lobby")
+        wsgate.rooms.join(cid, "games")
+    mgmt.connect("B=")
+    mgmt.disconnect("A=")
+
+    with pytest.raises(Gone):
+        wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+
+    assert wsgate.connections.get("A=") is None
+    assert wsgate.rooms.members("lobby") == ["B="]
+    assert wsgate.rooms.members("games") == ["B="]
+    assert not [item for item in all_items() if "A=" in item["pk"] + item["sk"]]
+
+
+def test_unknown_connection_id_gives_an_error_that_says_why(mgmt: ManagementStub) -> None:
+    with pytest.raises(SendFailed, match="never existed") as caught:
+        wsgate.send("never-seen=", "hi", endpoint=mgmt.endpoint)
+    assert "ManageConnections" in str(caught.value)
+    assert mgmt.calls("never-seen=") == 1
+
+
+def test_close_disconnects_and_is_idempotent(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    assert wsgate.close("A=", endpoint=mgmt.endpoint) is True
+    assert "A=" in mgmt.gone
+    assert wsgate.close("A=", endpoint=mgmt.endpoint) is False
+    with pytest.raises(Gone):
+        wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+
+
+def test_info_describes_the_connection_in_wire_format(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=")
+    described = wsgate.info("A=", endpoint=mgmt.endpoint)
+    assert described == {
+        "connectedAt": "2026-11-23T02:00:00Z",
+        "lastActiveAt": "2026-11-23T02:01:00Z",
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": "pytest"},
+    }
+    json.dumps(described)  # a handler can send it back as is
+    mgmt.disconnect("A=")
+    with pytest.raises(Gone):
+        wsgate.info("A=", endpoint=mgmt.endpoint)
+
+
+def test_broadcast_skips_excluded_ids_and_sends_each_id_once(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=", "B=", "C=")
+    report = wsgate.broadcast(
+        ["A=", "B=", "A=", "C=", "B="], {"t": 1}, exclude=["C="], endpoint=mgmt.endpoint
+    )
+    assert report.delivered == ["A=", "B="]
+    assert report.gone == [] and report.failed == {}
+    assert mgmt.received == {"A=": [b'{"t":1}'], "B=": [b'{"t":1}']}
+
+
+def test_broadcast_reports_failures_per_connection_without_raising(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=", "B=")
+    mgmt.script("B=", 429, 429, 429, 429)
+    mgmt.script("A=", 500)
+    report = wsgate.broadcast(["A=", "B=", "nobody="], "hi", endpoint=mgmt.endpoint)
+    assert report.delivered == ["A="]
+    assert set(report.failed) == {"B=", "nobody="}
+    assert "LimitExceededException" in report.failed["B="]
+    assert "never existed" in report.failed["nobody="]
+    assert metrics.pending()["Retries"] == 4  # A= once, B= three times
+
+
+def test_broadcast_to_1000_with_5_percent_gone_reports_and_removes_exactly_those(
+    mgmt: ManagementStub, table: str
+) -> None:
+    ids = [f"conn{i:04d}=" for i in range(1000)]
+    gone = set(ids[::20])
+    for cid in ids:
+        wsgate.connections.put(cid)
+    for cid in ids:
+        (mgmt.disconnect if cid in gone else mgmt.connect)(cid)
+
+    report = wsgate.broadcast(ids, {"type": "news"}, endpoint=mgmt.endpoint, max_workers=16)
+
+    assert len(gone) == 50
+    assert set(report.gone) == gone and len(report.gone) == 50
+    assert set(report.delivered) == set(ids) - gone and len(report.delivered) == 950
+    assert report.failed == {}
+    assert all(mgmt.received[cid] == [b'{"type":"news"}'] for cid in report.delivered)
+    stored = {item["connectionId"] for item in all_items()}
+    assert stored == set(ids) - gone
+    counters = metrics.pending()
+    assert (counters["MessagesSent"], counters["MessagesGone"]) == (950, 50)

@@ -1,0 +1,191 @@
+"""Rooms: membership, paginated members, history and publishing (moto, real @connections)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import random
+import threading
+from typing import Any
+
+import pytest
+import wsgate
+from mgmt_stub import ManagementStub, all_items, clean_env_fixture, mgmt_fixture, table_fixture  # noqa: F401
+from wsgate import _clients
+from wsgate.errors import Gone
+
+rooms = wsgate.rooms
+rooms_module = importlib.import_module("wsgate.rooms")
+connections = wsgate.connections
+
+
+def _count_calls(operation: str) -> list[str]:
+    """Record each call of a DynamoDB operation made through the shared client."""
+    seen: list[str] = []
+    _clients.dynamodb_client().meta.events.register(
+        f"before-call.dynamodb.{operation}", lambda **kwargs: seen.append(operation)
+    )
+    return seen
+
+
+def test_join_members_leave(table: str) -> None:
+    for cid in ("A=", "B=", "C="):
+        connections.put(cid)
+    rooms.join("A=", "lobby")
+    rooms.join("B=", "lobby")
+    rooms.join("B=", "lobby")  # twice is harmless
+    rooms.join("C=", "games")
+    assert sorted(rooms.members("lobby")) == ["A=", "B="]
+    rooms.leave("A=", "lobby")
+    rooms.leave("A=", "lobby")  # so is leaving twice
+    assert rooms.members("lobby") == ["B="]
+    assert connections.rooms_of("A=") == []
+    assert rooms.members("empty") == []
+
+
+def test_rooms_works_the_same_as_the_module_or_the_object(table: str) -> None:
+    connections.put("A=")
+    rooms_module.join("A=", "lobby")
+    assert wsgate.rooms.members("lobby") == rooms_module.members("lobby") == ["A="]
+
+
+def test_join_by_a_connection_that_is_gone_raises_and_leaves_no_membership(table: str) -> None:
+    with pytest.raises(Gone):
+        rooms.join("ghost=", "lobby")
+    connections.put("A=")
+    connections.delete("A=")
+    with pytest.raises(Gone):
+        rooms.join("A=", "lobby")
+    assert rooms.members("lobby") == []
+    assert all_items() == []
+
+
+def test_members_reads_every_page_with_queries_never_scans(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rooms_module, "PAGE_SIZE", 7)
+    ids = [f"m{i:02d}=" for i in range(30)]
+    for cid in ids:
+        connections.put(cid)
+        rooms.join(cid, "big")
+    rooms.remember("big", {"text": "history is not a member"})
+    queries, scans = _count_calls("Query"), _count_calls("Scan")
+
+    assert sorted(rooms.members("big")) == ids
+    assert len(queries) >= 5  # 30 members at 7 a page
+    assert scans == []
+
+
+def test_history_returns_the_newest_messages_oldest_first(table: str) -> None:
+    connections.put("A=")
+    rooms.join("A=", "lobby")
+    for n in range(60):
+        rooms.remember("lobby", {"n": n, "ts": 1_700_000_000_000 + n})
+    queries = _count_calls("Query")
+
+    recent = rooms.history("lobby", limit=50)
+
+    assert [message["n"] for message in recent] == list(range(10, 60))
+    assert len(queries) == 1
+    assert [m["n"] for m in rooms.history("lobby", limit=3)] == [57, 58, 59]
+    assert rooms.history("other") == []
+    assert rooms.members("lobby") == ["A="]
+
+
+def test_publish_reaches_members_except_the_excluded_and_remembers(
+    table: str, mgmt: ManagementStub
+) -> None:
+    for cid in ("A=", "B=", "C="):
+        connections.put(cid)
+        rooms.join(cid, "lobby")
+        mgmt.connect(cid)
+    connections.put("D=")  # connected, but not in the room
+    mgmt.connect("D=")
+
+    report = rooms.publish(
+        "lobby",
+        {"type": "message", "text": "hi"},
+        exclude=["A="],
+        remember=True,
+        endpoint=mgmt.endpoint,
+    )
+
+    assert sorted(report.delivered) == ["B=", "C="]
+    assert set(mgmt.received) == {"B=", "C="}
+    (stored,) = rooms.history("lobby")
+    assert stored["text"] == "hi" and isinstance(stored["ts"], int) and stored["id"]
+    assert mgmt.received["B="] == [wsgate.messaging.encode(stored)]
+
+
+def test_publish_uses_the_endpoint_from_the_environment(
+    table: str, mgmt: ManagementStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WSGATE_ENDPOINT", mgmt.endpoint)
+    connections.put("A=")
+    rooms.join("A=", "lobby")
+    mgmt.connect("A=")
+    assert rooms.publish("lobby", "hello").delivered == ["A="]
+
+
+def test_publish_removes_gone_members_from_the_room(table: str, mgmt: ManagementStub) -> None:
+    for cid in ("A=", "B="):
+        connections.put(cid)
+        rooms.join(cid, "lobby")
+    mgmt.connect("A=")
+    mgmt.disconnect("B=")
+    report = rooms.publish("lobby", "hi", endpoint=mgmt.endpoint)
+    assert (report.delivered, report.gone) == (["A="], ["B="])
+    assert rooms.members("lobby") == ["A="]
+    assert connections.get("B=") is None
+
+
+def test_concurrent_join_leave_and_disconnect_leave_no_orphan_membership(table: str) -> None:
+    ids = [f"c{i:02d}=" for i in range(24)]
+    room_names = ["r1", "r2", "r3"]
+    for cid in ids:
+        connections.put(cid)
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(ids) + 1)
+
+    def member(cid: str, seed: int) -> None:
+        rng = random.Random(seed)
+        start.wait()
+        try:
+            for _ in range(12):
+                room = rng.choice(room_names)
+                # Gone: the join raced the disconnect and was refused, as it should be.
+                with contextlib.suppress(Gone):
+                    (rooms.join if rng.random() < 0.7 else rooms.leave)(cid, room)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def disconnecter() -> None:
+        start.wait()
+        try:
+            for cid in ids[::2]:
+                connections.delete(cid)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=member, args=(cid, n)) for n, cid in enumerate(ids)]
+    threads.append(threading.Thread(target=disconnecter))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+
+    items = all_items()
+    alive = {
+        i["pk"].removeprefix("conn#"): set(i.get("rooms", [])) for i in items if i["sk"] == "meta"
+    }
+    memberships = {
+        (i["pk"].removeprefix("room#"), i["sk"].removeprefix("conn#"))
+        for i in items
+        if i["sk"].startswith("conn#")
+    }
+    assert set(alive) == set(ids[1::2])
+    expected: set[Any] = {(room, cid) for cid, joined in alive.items() for room in joined}
+    assert memberships == expected
+    for room in room_names:
+        assert set(rooms.members(room)) == {cid for r, cid in memberships if r == room}
