@@ -1,0 +1,104 @@
+"""Log lines are JSON, carry the invocation's ids, follow WSGATE_LOG_LEVEL and hide secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from conftest import connect_event, message_event
+from wsgate import App, logs
+from wsgate.events import Event
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+
+
+def test_authorization_and_cookie_headers_are_masked_in_both_maps() -> None:
+    event = connect_event(
+        headers={"Authorization": f"Bearer {TOKEN}", "Cookie": "sid=1", "X-Trace": "keep"}
+    )
+    safe = logs.redact_event(event)
+    assert safe["headers"]["Authorization"] == logs.REDACTED
+    assert safe["headers"]["Cookie"] == logs.REDACTED
+    assert safe["headers"]["X-Trace"] == "keep"
+    assert safe["multiValueHeaders"]["Authorization"] == [logs.REDACTED]
+    assert TOKEN not in json.dumps(safe)
+    assert event["headers"]["Authorization"] == f"Bearer {TOKEN}"  # the event is not changed
+
+
+def test_subprotocol_tokens_are_masked_but_protocol_names_kept() -> None:
+    event = connect_event(headers={"Sec-WebSocket-Protocol": f"bearer, {TOKEN}, chat.v1"})
+    safe = logs.redact_event(event)
+    assert safe["headers"]["Sec-WebSocket-Protocol"] == f"bearer, {logs.REDACTED}, chat.v1"
+    assert TOKEN not in json.dumps(safe)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["token", "access_token", "auth", "Authorization", "key", "api_key", "password", "secret"],
+)
+def test_token_like_query_parameters_are_masked(name: str) -> None:
+    event = connect_event(query={name: "s3cr3t-value", "room": "lobby"})
+    safe = logs.redact_event(event)
+    assert safe["queryStringParameters"] == {name: logs.REDACTED, "room": "lobby"}
+    assert safe["multiValueQueryStringParameters"][name] == [logs.REDACTED]
+    assert "s3cr3t-value" not in json.dumps(safe)
+
+
+def test_lines_logged_inside_a_handler_carry_the_invocation_ids(
+    log_lines: list[dict[str, Any]],
+) -> None:
+    app = App()
+    user_log = logging.getLogger("wsgate.user")
+
+    @app.route("say")
+    def say(event: Event) -> None:
+        user_log.warning("something odd", extra={"room": "lobby"})
+
+    event = message_event("say", "{}", connection_id="conn-7=")
+    app(event)
+    [line] = [line for line in log_lines if line["message"] == "something odd"]
+    assert line["level"] == "WARNING"
+    assert line["connectionId"] == "conn-7="
+    assert line["requestId"] == event["requestContext"]["requestId"]
+    assert line["routeKey"] == "say"
+    assert line["room"] == "lobby"
+    outside = logs.JsonFormatter().format(logging.makeLogRecord({"msg": "later"}))
+    assert "connectionId" not in json.loads(outside)
+
+
+APP_SCRIPT = """
+import json, sys
+from wsgate import App
+app = App()
+app.route("say")(lambda event: None)
+app(json.load(sys.stdin))
+"""
+
+
+def run_app_in_fresh_interpreter(level: str | None) -> list[dict[str, Any]]:
+    """Run one invocation in a new interpreter, as Lambda does, and parse what it printed."""
+    env = {"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1"}
+    if level:
+        env["WSGATE_LOG_LEVEL"] = level
+    out = subprocess.run(
+        [sys.executable, "-c", APP_SCRIPT],
+        input=json.dumps(message_event("say", "{}")),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_app_prints_one_json_line_per_invocation_to_stdout() -> None:
+    [line] = [x for x in run_app_in_fresh_interpreter(None) if "durationMs" in x]
+    assert line["level"] == "INFO" and line["routeKey"] == "say"
+
+
+def test_wsgate_log_level_silences_info_lines() -> None:
+    assert [x for x in run_app_in_fresh_interpreter("WARNING") if "durationMs" in x] == []
