@@ -32,7 +32,7 @@ ENV_ENDPOINT = "WSGATE_ENDPOINT"
 ENV_BASE_PATH = "WSGATE_BASE_PATH"
 
 _EXECUTE_API = re.compile(
-    r"^[a-z0-9]+\.execute-api(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
+    r"^[^./]+\.execute-api(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
 )
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
