@@ -448,32 +448,56 @@
     }
   }
 
+  // The log is an ARIA live region: new messages are appended (and announced) one by one; only a
+  // room switch or a reordering (history merged in) rebuilds it.
+  const nodes = new WeakMap(); // message -> its <li>
+  let shown = { room: null, list: [] };
+
+  function fillMessageNode(li, m) {
+    li.className = `message${m.mine ? " mine" : ""} ${m.status}`;
+    if (m.id) li.dataset.id = m.id;
+    const meta = el("div", "meta");
+    meta.append(el("span", "author", m.name));
+    if (m.ts) {
+      const time = el("time", "time", new Date(m.ts).toLocaleTimeString());
+      time.dateTime = new Date(m.ts).toISOString();
+      meta.append(time);
+    }
+    if (m.status === "pending") meta.append(el("span", "flag", "sending…"));
+    if (m.status === "failed") meta.append(el("span", "flag", "not sent"));
+    li.replaceChildren(meta, el("p", "text", m.text));
+    li.dataset.status = m.status;
+  }
+
+  function nodeFor(m) {
+    let li = nodes.get(m);
+    if (!li) {
+      li = m.kind === "notice" ? el("li", "notice", m.text) : el("li");
+      if (m.kind !== "notice") fillMessageNode(li, m);
+      nodes.set(m, li);
+    } else if (m.kind !== "notice" && li.dataset.status !== m.status) {
+      fillMessageNode(li, m);
+    }
+    return li;
+  }
+
   function renderMessages() {
     const r = state.current && state.rooms.get(state.current);
     const atBottom =
       ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-    ui.messages.replaceChildren();
-    if (!r) return;
-    for (const m of r.messages) {
-      if (m.kind === "notice") {
-        ui.messages.append(el("li", "notice", m.text));
-        continue;
-      }
-      const li = el("li", `message${m.mine ? " mine" : ""} ${m.status}`);
-      if (m.id) li.dataset.id = m.id;
-      const meta = el("div", "meta");
-      meta.append(el("span", "author", m.name));
-      if (m.ts) {
-        const time = el("time", "time", new Date(m.ts).toLocaleTimeString());
-        time.dateTime = new Date(m.ts).toISOString();
-        meta.append(time);
-      }
-      if (m.status === "pending") meta.append(el("span", "flag", "sending…"));
-      if (m.status === "failed") meta.append(el("span", "flag", "not sent"));
-      li.append(meta, el("p", "text", m.text));
-      ui.messages.append(li);
+    const list = r ? r.messages : [];
+    const extends_ =
+      shown.room === state.current &&
+      shown.list.length <= list.length &&
+      shown.list.every((m, i) => list[i] === m);
+    if (extends_) {
+      shown.list.forEach(nodeFor); // refreshes status changes in place
+      for (const m of list.slice(shown.list.length)) ui.messages.append(nodeFor(m));
+    } else {
+      ui.messages.replaceChildren(...list.map(nodeFor));
     }
-    if (atBottom || r.messages.length && r.messages[r.messages.length - 1].mine) {
+    shown = { room: state.current, list: list.slice() };
+    if (atBottom || (list.length && list[list.length - 1].mine)) {
       ui.messages.scrollTop = ui.messages.scrollHeight;
     }
   }
