@@ -15,18 +15,18 @@ MAX_TEXT = 4000
 
 
 @app.connect
-def connect(event):  # type: ignore[no-untyped-def]
+def connect(event):
     app.rooms.join(event.connection_id, EVERYONE)
 
 
 @app.route("whoami")
-def whoami(event):  # type: ignore[no-untyped-def]
+def whoami(event):
     # A two-way route: the returned dict is the reply.
     return {"type": "whoami", "user": event.principal_id, "connectionId": event.connection_id}
 
 
 @app.route("say")
-def say(event):  # type: ignore[no-untyped-def]
+def say(event):
     text = event.json.get("text") if isinstance(event.json, dict) else None
     if not isinstance(text, str) or not 0 < len(text) <= MAX_TEXT:
         raise BadRequest(f"say needs a text of 1 to {MAX_TEXT} characters")

@@ -35,7 +35,7 @@ def verify(token: str, secret: str) -> str:
 
 
 @authorizer
-def authorize(request):  # type: ignore[no-untyped-def]
+def authorize(request):
     """Allow the connection as the token's user; the context reaches every later event."""
     secret = os.environ.get("AUTH_SECRET", "")
     if not secret:

@@ -15,7 +15,7 @@ app = App()
 TOPIC_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _topic(event) -> str:  # type: ignore[no-untyped-def]
+def _topic(event) -> str:
     body = event.json
     topic = body.get("topic") if isinstance(body, dict) else None
     if not isinstance(topic, str) or not TOPIC_RE.match(topic):
@@ -24,14 +24,14 @@ def _topic(event) -> str:  # type: ignore[no-untyped-def]
 
 
 @app.route("subscribe")
-def subscribe(event):  # type: ignore[no-untyped-def]
+def subscribe(event):
     topic = _topic(event)
     app.rooms.join(event.connection_id, topic)
     return {"type": "subscribed", "topic": topic}
 
 
 @app.route("unsubscribe")
-def unsubscribe(event):  # type: ignore[no-untyped-def]
+def unsubscribe(event):
     topic = _topic(event)
     app.rooms.leave(event.connection_id, topic)
     return {"type": "unsubscribed", "topic": topic}
