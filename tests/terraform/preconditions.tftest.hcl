@@ -1,0 +1,64 @@
+# Checks that involve more than one variable are preconditions (Terraform 1.6 validations can
+# only see their own variable); each must stop the plan with its message.
+
+variables {
+  name       = "tftest"
+  source_dir = "tests/terraform/fixture/src"
+}
+
+run "two_way_route_that_is_not_a_route_is_rejected" {
+  command = plan
+  variables {
+    routes         = ["say"]
+    two_way_routes = ["join"]
+  }
+  expect_failures = [aws_apigatewayv2_api.this]
+}
+
+run "both_kinds_of_authorizer_are_rejected" {
+  command = plan
+  variables {
+    authorizer_handler      = "auth.check"
+    authorizer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:auth"
+  }
+  expect_failures = [aws_apigatewayv2_api.this]
+}
+
+run "custom_domain_without_certificate_is_rejected" {
+  command = plan
+  variables {
+    domain_name = "ws.example.com"
+  }
+  expect_failures = [aws_apigatewayv2_api.this]
+}
+
+run "mapping_key_without_custom_domain_is_rejected" {
+  command = plan
+  variables {
+    api_mapping_key = "chat"
+  }
+  expect_failures = [aws_apigatewayv2_api.this]
+}
+
+run "handler_module_missing_from_source_dir_is_rejected" {
+  command = plan
+  variables {
+    handler = "missing.app"
+  }
+  expect_failures = [data.archive_file.this]
+}
+
+run "authorizer_module_missing_from_source_dir_is_rejected" {
+  command = plan
+  variables {
+    authorizer_handler = "nowhere.check"
+  }
+  expect_failures = [data.archive_file.this]
+}
+
+run "runtime_handler_in_the_wsgate_package_is_found" {
+  command = plan
+  variables {
+    handler = "wsgate.compat.zappa.handler"
+  }
+}
