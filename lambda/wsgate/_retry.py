@@ -23,8 +23,8 @@ class Backoff:
     """How often and how long to retry: ``attempts`` calls in all, delays capped at ``cap``."""
 
     attempts: int = 4
-    base: float = 0.05
-    cap: float = 1.0
+    base: float = 0.1
+    cap: float = 2.0
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import _json, metrics
+from . import _json, metrics, tracing
 from ._clients import MAX_POOL_CONNECTIONS, management_client
 from ._retry import call_with_retries, error_code, http_status
 from .endpoint import resolve_endpoint
@@ -110,11 +110,12 @@ def broadcast(
         return report
     client = management_client(resolve_endpoint(endpoint))
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
-    if workers == 1:
-        outcomes = [_deliver(client, cid, payload) for cid in targets]
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
-            outcomes = list(pool.map(lambda cid: _deliver(client, cid, payload), targets))
+    with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
+        if workers == 1:
+            outcomes = [_deliver(client, cid, payload) for cid in targets]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
+                outcomes = list(pool.map(lambda cid: _deliver(client, cid, payload), targets))
     for cid, (status, reason) in zip(targets, outcomes, strict=True):
         if status == "delivered":
             report.delivered.append(cid)

@@ -108,3 +108,13 @@ def test_without_a_table_the_error_names_the_setting() -> None:
 def test_table_configured_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WSGATE_TABLE", "chat-connections")
     assert store.table_configured() is True
+
+
+def test_get_many_reads_every_stored_connection_in_batches(table: str) -> None:
+    ids = [f"g{i:03d}=" for i in range(130)]  # more than one BatchGetItem of 100
+    for n, cid in enumerate(ids):
+        connections.put(cid, data={"name": f"user{n}"})
+    found = connections.get_many([*ids, "missing=", ids[0]])
+    assert set(found) == set(ids)
+    assert found["g129="]["data"] == {"name": "user129"}
+    assert connections.get_many([]) == {}
