@@ -99,6 +99,12 @@ def test_two_people_in_a_room_exchange_messages_and_the_sender_sees_each_once(
 
     alice.screenshot(path=str(artifacts / "chat-page.png"), full_page=True)
 
+    # Leaving: bob's page drops the room, alice is told and her member list follows.
+    bob.get_by_role("button", name="Leave room").click()
+    expect(bob.get_by_role("heading", name="No room yet")).to_be_visible()
+    expect(alice.locator("#messages li.notice").filter(has_text="bob left")).to_have_count(1)
+    expect(alice.locator("#members li")).to_have_count(1)
+
 
 def test_reload_and_newcomers_get_the_room_history(chat_gateway: str, new_page: Any) -> None:
     room = unique_room("history")
