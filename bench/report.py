@@ -100,12 +100,23 @@ def environment() -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, rows: list[Row], series: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Write the results atomically, so a crashed run never leaves half a file."""
+def write_json(
+    path: Path,
+    rows: list[Row],
+    series: dict[str, Any],
+    meta: dict[str, Any],
+    raw: dict[str, Any] | None = None,
+) -> None:
+    """Write the results atomically, so a crashed run never leaves half a file.
+
+    ``results`` holds the table's rows, ``series`` the chart's points and ``raw`` every
+    measurement as the load generators and timers reported it.
+    """
     payload = {
         "meta": meta,
         "results": [{**asdict(r), "mark": r.mark} for r in rows],
         "series": series,
+        "raw": raw or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")

@@ -50,6 +50,8 @@ def load(
         str(max_per_client),
         "--warmup-seconds",
         str(warmup_seconds),
+        "--warmup",
+        "2",
     ]
     timeout = seconds + warmup_seconds + 120 + point.clients * 0.5
     result: dict[str, Any] = procs.run_json(argv, timeout=timeout)
