@@ -144,7 +144,6 @@
 
     socket.addEventListener("open", () => {
       if (socket !== state.socket) return;
-      state.attempt = 0;
       setStatus(`Connected as ${state.name}`, "connected");
       setComposerEnabled(true);
       send({ action: "hello", name: state.name });
@@ -172,6 +171,7 @@
       state.connectionId = null;
       delete document.body.dataset.connectionId;
       stopPing();
+      failPending();
       setComposerEnabled(false);
       if (event.code === 1009) {
         showError("The server closed the connection: a message was too large (close code 1009).");
@@ -240,6 +240,8 @@
     if (frame === null || typeof frame !== "object") return;
     switch (frame.type) {
       case "hello":
+        // The handler answered: the connection works, so the next drop starts backoff afresh.
+        state.attempt = 0;
         state.connectionId = frame.connectionId || null;
         // Shown for debugging (and for tests): the id the @connections API knows this tab by.
         document.body.dataset.connectionId = state.connectionId || "";
@@ -356,12 +358,32 @@
     }
   }
 
+  // Messages still waiting for "sent" when the connection drops may or may not have arrived.
+  function failPending() {
+    for (const r of state.rooms.values()) {
+      for (const m of r.pending) m.status = "failed";
+      r.pending = [];
+    }
+    renderMessages();
+  }
+
   function addMessage(room, message, { quiet = false } = {}) {
     if (!state.rooms.has(room) || !message || typeof message.text !== "string") return;
     const r = roomState(room);
     if (message.id) {
       if (r.seen.has(message.id)) return; // history after a reconnect repeats what we have
       r.seen.add(message.id);
+    }
+    // Our own message whose "sent" was lost with the connection: the history shows it arrived.
+    const unconfirmed = r.messages.find(
+      (m) => m.mine && !m.id && m.status === "failed" && m.text === message.text &&
+        message.name === state.name,
+    );
+    if (unconfirmed) {
+      Object.assign(unconfirmed, { id: message.id, ts: message.ts, status: "sent" });
+      r.messages.sort((a, b) => (a.ts || 0) - (b.ts || 0));
+      if (room === state.current) renderMessages();
+      return;
     }
     r.messages.push({
       kind: "message",
