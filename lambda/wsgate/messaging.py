@@ -3,7 +3,8 @@
 ``send`` posts to one connection, ``broadcast`` to many at once (one encoding, one size check,
 a bounded pool of threads sharing one cached client), ``close`` disconnects a client and
 ``info`` describes it. A connection that is gone (410) is removed from the connection store
-and all of its rooms when a table is configured; it is never retried. Throttling (429) and
+and all of its rooms when a table is configured (unless it connected in the last 30 seconds and
+may still be in ``$connect``, see ``_forget``); it is never retried. Throttling (429) and
 server errors (5xx) are retried with capped exponential backoff and full jitter, and every
 retry is counted in the ``Retries`` metric.
 """
@@ -11,6 +12,7 @@ retry is counted in the ``Retries`` metric.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ from .errors import Gone, PayloadTooLarge, SendFailed
 
 #: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
 MAX_PAYLOAD_BYTES = 131_072
+#: A 410 removes a stored connection only if it was recorded at least this long ago (see _forget).
+CONNECT_GRACE_MS = 30_000
 #: Threads a broadcast uses unless told otherwise (never more than the client's pool).
 DEFAULT_MAX_WORKERS = 32
 
@@ -211,13 +215,20 @@ def _count_retry(exc: BaseException) -> None:
 
 
 def _forget(connection_id: str) -> None:
-    """Remove a gone connection and its memberships from the store, when there is one."""
+    """Remove a gone connection and its memberships from the store, when there is one.
+
+    API Gateway also answers 410 for a connection whose ``$connect`` has not finished (the
+    handshake waits for the integration, up to its 29-second timeout). A connection recorded
+    less than ``CONNECT_GRACE_MS`` ago may be one of those, about to open, so it is kept; if it
+    really is gone, ``$disconnect`` or a later 410 removes it, and its TTL at the latest.
+    """
     from . import store
 
     if not store.table_configured():
         return
     try:
-        store.connections.delete(connection_id)
+        cutoff = int(time.time() * 1000) - CONNECT_GRACE_MS
+        store.connections.delete(connection_id, connected_before=cutoff)
     except Exception:
         # The caller still learns the connection is gone; the item's TTL cleans up later.
         logger.exception("could not remove gone connection %s from the store", connection_id)

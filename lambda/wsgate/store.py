@@ -201,17 +201,32 @@ class ConnectionStore:
                 raise Gone(connection_id) from exc
             raise
 
-    def delete(self, connection_id: str) -> bool:
+    def delete(self, connection_id: str, *, connected_before: int | None = None) -> bool:
         """Remove the connection and every room membership it has. Idempotent.
 
-        Returns True if the connection was in the store.
+        With ``connected_before`` (epoch ms), only a connection recorded as connected earlier
+        is removed. Returns True if the connection was in the store and was removed.
         """
         _check_id(connection_id)
         client = dynamodb_client()
         table = table_name()
-        answer = client.delete_item(
-            TableName=table, Key=connection_key(connection_id), ReturnValues="ALL_OLD"
-        )
+        condition: dict[str, Any] = {}
+        if connected_before is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(pk) OR connectedAt < :cutoff",
+                "ExpressionAttributeValues": {":cutoff": {"N": str(int(connected_before))}},
+            }
+        try:
+            answer = client.delete_item(
+                TableName=table,
+                Key=connection_key(connection_id),
+                ReturnValues="ALL_OLD",
+                **condition,
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
         old = answer.get("Attributes")
         if old is None:
             return False

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import wsgate
 from mgmt_stub import ManagementStub, all_items, clean_env_fixture, mgmt_fixture, table_fixture  # noqa: F401
 from wsgate import metrics
 from wsgate.errors import Gone, PayloadTooLarge, SendFailed
+
+
+def a_minute_ago() -> int:
+    return int(time.time() * 1000) - 60_000
 
 
 def test_dict_is_sent_as_compact_json_str_as_utf8_and_bytes_raw(mgmt: ManagementStub) -> None:
@@ -77,7 +82,7 @@ def test_gone_connection_is_removed_from_the_store_and_all_its_rooms(
     mgmt: ManagementStub, table: str
 ) -> None:
     for cid in ("A=", "B="):
-        wsgate.connections.put(cid)
+        wsgate.connections.put(cid, connected_at=a_minute_ago())
         wsgate.rooms.join(cid, "lobby")
         wsgate.rooms.join(cid, "games")
     mgmt.connect("B=")
@@ -90,6 +95,19 @@ def test_gone_connection_is_removed_from_the_store_and_all_its_rooms(
     assert wsgate.rooms.members("lobby") == ["B="]
     assert wsgate.rooms.members("games") == ["B="]
     assert not [item for item in all_items() if "A=" in item["pk"] + item["sk"]]
+
+
+def test_gone_answer_during_connect_does_not_forget_the_new_connection(
+    mgmt: ManagementStub, table: str
+) -> None:
+    # API Gateway answers 410 until $connect has returned and the handshake has completed.
+    wsgate.connections.put("A=")
+    wsgate.rooms.join("A=", "lobby")
+    mgmt.disconnect("A=")
+    with pytest.raises(Gone):
+        wsgate.send("A=", "too early", endpoint=mgmt.endpoint)
+    assert wsgate.rooms.members("lobby") == ["A="]
+    assert wsgate.connections.get("A=") is not None
 
 
 def test_unknown_connection_id_gives_an_error_that_says_why(mgmt: ManagementStub) -> None:
@@ -150,7 +168,7 @@ def test_broadcast_to_1000_with_5_percent_gone_reports_and_removes_exactly_those
     ids = [f"conn{i:04d}=" for i in range(1000)]
     gone = set(ids[::20])
     for cid in ids:
-        wsgate.connections.put(cid)
+        wsgate.connections.put(cid, connected_at=a_minute_ago())
     for cid in ids:
         (mgmt.disconnect if cid in gone else mgmt.connect)(cid)
 

@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import random
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -129,7 +130,7 @@ def test_publish_uses_the_endpoint_from_the_environment(
 
 def test_publish_removes_gone_members_from_the_room(table: str, mgmt: ManagementStub) -> None:
     for cid in ("A=", "B="):
-        connections.put(cid)
+        connections.put(cid, connected_at=int(time.time() * 1000) - 60_000)
         rooms.join(cid, "lobby")
     mgmt.connect("A=")
     mgmt.disconnect("B=")
