@@ -7,7 +7,15 @@ The table is created with the schema the Terraform module declares: ``pk`` (S, h
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 from typing import Any
+
+# moto keeps its data per process, shared by every server started in it: two gateways of the
+# same app in one process (tests) see one table. A table left by a stopped gateway is recreated
+# empty; one a running gateway uses is shared.
+_IN_USE: dict[str, int] = {}
+_LOCK = threading.Lock()
 
 
 class LocalDynamo:
@@ -17,7 +25,16 @@ class LocalDynamo:
         self.table_name = table_name
         self.region = region
         self._server: Any = None
+        self._registered = False
         self.url = ""
+
+    def reserve(self) -> str:
+        """Choose a free port now, so the URL is known before the (slow) server start."""
+        if not self.url:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        return self.url
 
     def start(self) -> str:
         """Start the server and create the table; returns the endpoint URL."""
@@ -25,7 +42,8 @@ class LocalDynamo:
 
         # werkzeug logs every request at INFO; the gateway has its own event log.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        port = int(self.url.rsplit(":", 1)[1]) if self.url else 0
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
@@ -45,6 +63,18 @@ class LocalDynamo:
 
     def create_table(self) -> None:
         client = self.client()
+        with _LOCK:
+            shared = _IN_USE.get(self.table_name, 0) > 0
+            _IN_USE[self.table_name] = _IN_USE.get(self.table_name, 0) + 1
+            self._registered = True
+            existing = client.list_tables().get("TableNames", [])
+            if self.table_name in existing:
+                if shared:
+                    return
+                client.delete_table(TableName=self.table_name)
+            self._create(client)
+
+    def _create(self, client: Any) -> None:
         client.create_table(
             TableName=self.table_name,
             KeySchema=[
@@ -63,6 +93,10 @@ class LocalDynamo:
         )
 
     def stop(self) -> None:
+        with _LOCK:
+            if self._registered:
+                self._registered = False
+                _IN_USE[self.table_name] -= 1
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -147,7 +147,9 @@ class Gateway:
 
     async def start(self) -> None:
         """Start DynamoDB, bind the port, start the workers (raises HandlerLoadError)."""
-        await asyncio.to_thread(self.dynamo.start)
+        # moto starts in a thread while the port is bound and the workers start.
+        self.dynamo.reserve()
+        dynamo_started = asyncio.ensure_future(asyncio.to_thread(self.dynamo.start))
         self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -155,6 +157,7 @@ class Gateway:
             await site.start()
         except OSError:
             await self._runner.cleanup()
+            await asyncio.gather(dynamo_started, return_exceptions=True)
             await asyncio.to_thread(self.dynamo.stop)
             raise
         server = site._server
@@ -168,7 +171,7 @@ class Gateway:
             env,
             self.workers,
         )
-        load_error = await self.pool.start()
+        load_error = (await asyncio.gather(self.pool.start(), dynamo_started))[0]
         if load_error:
             await self.stop()
             raise HandlerLoadError(load_error)

@@ -80,7 +80,7 @@ def connect_tagged(
     return client, event["requestContext"]["connectionId"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def recorder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningGateway, Recorder]]:
     gw, record = recorder_gateway(tmp_path_factory.mktemp("recorder"))
     try:
