@@ -1,0 +1,91 @@
+"""The @connections API through a stock boto3 ``apigatewaymanagementapi`` client."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from conftest import connect_tagged
+
+
+@pytest.fixture(scope="module")
+def mgmt(recorder):
+    return recorder[0].management_client()
+
+
+def error_code(excinfo) -> str:
+    return str(excinfo.value.response["Error"]["Code"])
+
+
+def test_post_delivers_a_text_frame(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    with client:
+        answer = mgmt.post_to_connection(ConnectionId=cid, Data=b'{"hello": "there"}')
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert client.recv() == '{"hello": "there"}'
+        assert len(mgmt.post_to_connection(ConnectionId=cid, Data=b"x" * 131_072)) > 0
+        assert len(client.recv()) == 131_072
+
+
+def test_post_over_131072_bytes_is_payload_too_large(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    with client, pytest.raises(mgmt.exceptions.PayloadTooLargeException) as info:
+        mgmt.post_to_connection(ConnectionId=cid, Data=b"x" * 131_073)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_get_describes_the_connection(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record, user_agent_header="tester/2")
+    with client:
+        client.send_json({"action": "echo"})
+        client.recv()
+        info = mgmt.get_connection(ConnectionId=cid)
+    connected = record.event(cid, "CONNECT")["requestContext"]["connectedAt"]
+    assert isinstance(info["ConnectedAt"], datetime.datetime)
+    assert int(info["ConnectedAt"].timestamp() * 1000) == connected
+    assert info["LastActiveAt"] >= info["ConnectedAt"]
+    assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "tester/2"}
+
+
+def test_delete_closes_with_1000_and_runs_disconnect(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    answer = mgmt.delete_connection(ConnectionId=cid)
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ConnectionClosed):
+        client.recv(timeout=10)
+    assert client.close_code == 1000
+    ctx = record.event(cid, "DISCONNECT")["requestContext"]
+    assert (ctx["disconnectStatusCode"], ctx["disconnectReason"]) == (
+        1000,
+        "Connection Closed Normally",
+    )
+
+
+def test_closed_connection_is_gone_for_every_call(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    client.close()
+    record.event(cid, "DISCONNECT")
+    for call in (mgmt.get_connection, mgmt.delete_connection):
+        with pytest.raises(mgmt.exceptions.GoneException):
+            call(ConnectionId=cid)
+    with pytest.raises(mgmt.exceptions.GoneException):
+        mgmt.post_to_connection(ConnectionId=cid, Data=b"late")
+
+
+def test_unknown_connection_is_forbidden(mgmt):
+    with pytest.raises(mgmt.exceptions.ForbiddenException):
+        mgmt.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"who?")
+
+
+def test_posting_to_a_connection_still_in_connect_is_gone(recorder):
+    gw, record = recorder
+    with gw.connect(query={"do": "post_self"}):
+        entry = record.wait_for(lambda e: e["kind"] == "post_self")
+    assert entry["outcome"] == "GoneException"
