@@ -194,8 +194,6 @@ class App:
         key = ev.route_key
         event_token = current_event.set(event)
         context_token = current_lambda_context.set(context)
-        log_token = logs.bind(connectionId=ev.connection_id, requestId=ev.request_id, routeKey=key)
-        metrics.set_route(key)
         error: str | None = None
         try:
             if key == CONNECT:
@@ -204,14 +202,16 @@ class App:
                 proxy, error = self._on_disconnect(ev)
             else:
                 proxy, error = self._on_message(ev)
-            logs.invocation(route_key=key, status=proxy["statusCode"], started=started, error=error)
+            if _info_enabled() or error:
+                logs.invocation(
+                    route_key=key, status=proxy["statusCode"], started=started, error=error
+                )
             return proxy
         finally:
             try:
-                metrics.flush()
+                metrics.flush(route=key)
             except Exception:
                 _log.exception("metrics could not be written")
-            logs.unbind(log_token)
             current_lambda_context.reset(context_token)
             current_event.reset(event_token)
 
@@ -355,6 +355,10 @@ def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     chosen = choose_subprotocol(parse_subprotocols(ev.headers))
     if chosen:
         proxy["headers"] = {**headers, "Sec-WebSocket-Protocol": chosen}
+
+
+def _info_enabled() -> bool:
+    return logs.logger.isEnabledFor(logging.INFO)
 
 
 def _accept(event: Event) -> None:

@@ -127,7 +127,9 @@ class Event:
         self.raw = raw
         self.lambda_context = lambda_context
         rc = raw.get("requestContext")
-        self._rc: Mapping[str, Any] = rc if isinstance(rc, Mapping) else _EMPTY
+        self._rc: Mapping[str, Any] = (
+            rc if rc.__class__ is dict or isinstance(rc, Mapping) else _EMPTY
+        )
 
     def __repr__(self) -> str:
         return (

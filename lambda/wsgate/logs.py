@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from . import _json
+from .context import current_event
 
 LOGGER_NAME = "wsgate"
 REDACTED = "[REDACTED]"
@@ -66,7 +67,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        bound = _fields.get()
+        bound = invocation_fields()
         if bound:
             line.update(bound)
         for key, value in record.__dict__.items():
@@ -78,6 +79,28 @@ class JsonFormatter(logging.Formatter):
             return _json.dumps(line)
         except (TypeError, ValueError):
             return _json.dumps({k: repr(v) for k, v in line.items()})
+
+
+def invocation_fields() -> dict[str, Any] | None:
+    """The ids of the invocation being handled: those :func:`bind` set, else the current event's.
+
+    Reading them from ``wsgate.context.current_event`` (which ``App`` sets anyway) costs the
+    dispatch path nothing; they are only looked up when a line is actually written.
+    """
+    bound = _fields.get()
+    if bound is not None:
+        return bound
+    event = current_event.get()
+    if event is None:
+        return None
+    context = event.get("requestContext")
+    if not isinstance(context, Mapping):
+        return None
+    return {
+        "connectionId": context.get("connectionId"),
+        "requestId": context.get("requestId"),
+        "routeKey": context.get("routeKey"),
+    }
 
 
 def level_from_env(default: str = "INFO") -> int:
@@ -118,6 +141,13 @@ def configure(stream: Any = None) -> logging.Logger:
 def bind(**fields: Any) -> Any:
     """Add fields to every line logged until :func:`unbind` is called with the returned token."""
     return _fields.set(fields)
+
+
+def bind_invocation(connection_id: str, request_id: str, route_key: str) -> Any:
+    """:func:`bind` for the three ids of an invocation, without building keyword arguments."""
+    return _fields.set(
+        {"connectionId": connection_id, "requestId": request_id, "routeKey": route_key}
+    )
 
 
 def unbind(token: Any) -> None:
@@ -178,10 +208,27 @@ def redact_event(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _only_our_handler() -> bool:
+    """True when the ``wsgate`` logger writes only through the handler :func:`configure` added."""
+    handlers = logger.handlers
+    return (
+        len(handlers) == 1
+        and isinstance(handlers[0], _StdoutHandler)
+        and not handlers[0].filters
+        and not logger.filters
+    )
+
+
 def invocation(
     *, route_key: str, status: int, started: float, error: str | None = None, **extra: Any
 ) -> None:
-    """Log the one summary line of an invocation (``durationMs`` from ``started``)."""
+    """Log the one summary line of an invocation (``durationMs`` from ``started``).
+
+    This runs on every event, so when the line would only go to the stdout handler that
+    :func:`configure` installed it is written directly, in the formatter's exact format, instead
+    of going through ``Logger.log`` (its record and caller lookup cost more than the dispatch).
+    Any other handler or filter on the ``wsgate`` logger gets a normal ``LogRecord``.
+    """
     level = logging.ERROR if status >= 500 else logging.INFO
     if not logger.isEnabledFor(level):
         return
@@ -189,4 +236,21 @@ def invocation(
     fields: dict[str, Any] = {"statusCode": status, "durationMs": duration, **extra}
     if error:
         fields["error"] = error
-    logger.log(level, "%s handled", route_key or "event", extra=fields)
+    message = f"{route_key or 'event'} handled"
+    if _only_our_handler():
+        line: dict[str, Any] = {
+            "timestamp": round(time.time() * 1000),
+            "level": logging.getLevelName(level),
+            "logger": LOGGER_NAME,
+            "message": message,
+        }
+        bound = invocation_fields()
+        if bound:
+            line.update(bound)
+        line.update(fields)
+        stream = sys.stdout
+        stream.write(_json.dumps(line) + "\n")
+        stream.flush()
+        return
+    record = logger.makeRecord(LOGGER_NAME, level, __file__, 0, message, (), None, extra=fields)
+    logger.handle(record)

@@ -73,13 +73,18 @@ def render(counters: dict[str, int], *, route: str | None = None) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def flush() -> str | None:
-    """Write every pending counter as one EMF line and reset them; returns the line, if any."""
+def flush(*, route: str | None = None) -> str | None:
+    """Write every pending counter as one EMF line and reset them; returns the line, if any.
+
+    ``route`` (or the one given to :func:`set_route`) becomes the ``Route`` dimension.
+    """
+    if not _counters:  # the common case costs no lock
+        return None
     with _lock:
         if not _counters:
             return None
         counters = dict(_counters)
         _counters.clear()
-    line = render(counters, route=_route.get())
+    line = render(counters, route=route if route is not None else _route.get())
     writer(line)
     return line

@@ -59,6 +59,8 @@ def encode_body(body: Any) -> tuple[str | None, bool]:
 
 def to_proxy(result: HandlerResult) -> dict[str, Any]:
     """Turn a handler's return value into the Lambda proxy response dict."""
+    if result is None:
+        return {"statusCode": 200}
     if isinstance(result, Response):
         status, body, headers = result.status, result.body, result.headers
     else:

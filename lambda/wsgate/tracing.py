@@ -17,6 +17,7 @@ from typing import Any
 _log = logging.getLogger("wsgate.tracing")
 _UNSET: Any = object()
 _recorder: Any = _UNSET
+_possible: bool | None = None
 
 
 def recorder() -> Any:
@@ -35,12 +36,14 @@ def recorder() -> Any:
 def enabled() -> bool:
     """True when subsegments are recorded: in a traced Lambda invocation, with the SDK present.
 
-    Lambda sets ``_X_AMZN_TRACE_ID`` for each invocation; without it there is no segment to
-    attach to, so the SDK is not even imported (it would only log "no segment" errors).
+    Lambda sets ``_X_AMZN_TRACE_ID`` for each invocation; outside Lambda there is no segment to
+    attach to, so the SDK is not even imported (it would only log "no segment" errors). Whether
+    this process could trace is decided once; only the trace id is looked up per call.
     """
-    if not os.environ.get("_X_AMZN_TRACE_ID") or not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        return False
-    return recorder() is not None
+    global _possible
+    if _possible is None:
+        _possible = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and recorder() is not None
+    return _possible and "_X_AMZN_TRACE_ID" in os.environ
 
 
 @contextmanager
