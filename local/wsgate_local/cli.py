@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import frames
+from .faults import Faults
+from .faults import argument as faults_argument
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:3001/dev"
 
@@ -82,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--quiet", action="store_true", help="do not print one line per event")
     local.add_argument("--no-reload", action="store_true", help="do not reload on source changes")
+    local.add_argument(
+        "--faults",
+        type=faults_argument,
+        help="inject faults at these rates, e.g. 429=0.1,500=0.02,drop=0.01 (see faults.py)",
+    )
+    local.add_argument("--faults-seed", type=int, help="seed of --faults, to repeat a run")
 
     send = sub.add_parser(
         "send",
@@ -192,6 +200,7 @@ async def _run_local(args: argparse.Namespace) -> None:
         max_duration=args.max_duration,
         log=EventLog(enabled=not args.quiet),
         reload_interval=None if args.no_reload else 1.0,
+        faults=Faults(args.faults, args.faults_seed) if args.faults else None,
     )
     try:
         await gateway.start()
@@ -207,6 +216,8 @@ async def _run_local(args: argparse.Namespace) -> None:
     if gateway.page_url:
         print(f"  page                 {gateway.page_url}")
     print(f"  DynamoDB             {gateway.dynamo.url} (table {config.table_name})")
+    if gateway.faults:
+        print(f"  faults               {gateway.faults.describe()}")
     print("Ctrl+C to stop", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

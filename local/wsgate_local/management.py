@@ -30,6 +30,11 @@ def error(status: int, error_type: str, message: str | None) -> web.Response:
 
 def _lookup(gateway: Gateway, request: web.Request) -> Connection | web.Response:
     connection_id = request.match_info["connection_id"]
+    faults = gateway.faults
+    if faults:  # wsgate local --faults: maybe answer 429/500 as AWS can
+        injected = faults.connections_error(request.method, connection_id, gateway.log.write)
+        if injected is not None:
+            return injected
     conn = gateway.registry.get(connection_id)
     if conn is None:
         if gateway.registry.was_closed(connection_id):

@@ -22,6 +22,7 @@ from .config import GatewayConfig
 from .connections import CONNECTING, OPEN, Connection, Registry
 from .dynamo import LocalDynamo
 from .eventlog import EventLog
+from .faults import Faults
 from .integration import connect_result, reply_body
 from .limits import GatewayWebSocket
 from .routing import select_route
@@ -102,6 +103,7 @@ class Gateway:
         max_duration: float = frames.MAX_DURATION_S,
         log: EventLog | None = None,
         reload_interval: float | None = 1.0,
+        faults: Faults | None = None,
     ) -> None:
         self.config = config
         self.host = host
@@ -111,6 +113,7 @@ class Gateway:
         self.max_duration = max_duration
         self.log = log or EventLog()
         self.reload_interval = reload_interval
+        self.faults = faults
         self.registry = Registry()
         self.dynamo = LocalDynamo(config.table_name, config.region)
         self.pool: WorkerPool | None = None
@@ -363,6 +366,10 @@ class Gateway:
             while True:
                 msg = await ws.receive()
                 if msg.type == WSMsgType.TEXT:
+                    if self.faults and self.faults.drop_socket(
+                        ws, conn.connection_id, self.log.write
+                    ):
+                        continue
                     conn.touch()
                     conn.inbox.put_nowait(msg.data)
                 elif msg.type == WSMsgType.BINARY:
