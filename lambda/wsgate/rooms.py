@@ -145,11 +145,12 @@ class Rooms:
         it has none. Gone members are removed from the room, as with ``wsgate.broadcast``.
         """
         _check_room(room)
-        encode(data)  # refuse an oversized message before storing or sending anything
         if remember:
             if not isinstance(data, dict):
                 raise TypeError("publish(remember=True) stores dict messages only")
             data = self.remember(room, data)
+        else:
+            encode(data)  # refuse an oversized message before querying the members
         return broadcast(self.members(room), data, exclude=exclude, endpoint=endpoint)
 
     def remember(self, room: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +165,7 @@ class Rooms:
         if not isinstance(message_id, str) or not message_id:
             message_id = uuid.uuid4().hex
             stored["id"] = message_id
+        encode(stored)  # what cannot be sent is not stored either (PayloadTooLarge)
         dynamodb_client().put_item(
             TableName=table_name(),
             Item={

@@ -366,4 +366,6 @@ def _plain(value: Any) -> Any:
         return sorted(_plain(v) for v in value)
     if isinstance(value, bytes | bytearray):
         return bytes(value)
+    if type(value).__name__ == "Binary":  # boto3's wrapper for the B type
+        return bytes(value.value)
     return value

@@ -190,3 +190,12 @@ def test_concurrent_join_leave_and_disconnect_leave_no_orphan_membership(table: 
     assert memberships == expected
     for room in room_names:
         assert set(rooms.members(room)) == {cid for r, cid in memberships if r == room}
+
+
+def test_a_message_too_large_to_send_is_not_remembered(table: str, mgmt: ManagementStub) -> None:
+    connections.put("A=")
+    rooms.join("A=", "lobby")
+    with pytest.raises(wsgate.PayloadTooLarge):
+        rooms.publish("lobby", {"text": "x" * 131_060}, remember=True, endpoint=mgmt.endpoint)
+    assert rooms.history("lobby") == []
+    assert mgmt.requests == []
