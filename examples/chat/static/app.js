@@ -181,6 +181,10 @@
     });
   }
 
+  function isOpen() {
+    return Boolean(state.socket && state.socket.readyState === WebSocket.OPEN);
+  }
+
   function scheduleReconnect(code) {
     const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** state.attempt);
     // "Equal jitter": half the ceiling for sure, the other half at random.
@@ -225,7 +229,7 @@
       );
       return false;
     }
-    if (!state.socket || state.socket.readyState !== WebSocket.OPEN) {
+    if (!isOpen()) {
       showError("Not connected: the message was not sent.");
       return false;
     }
@@ -283,7 +287,7 @@
   function roomState(room) {
     let r = state.rooms.get(room);
     if (!r) {
-      r = { members: new Map(), messages: [], seen: new Set(), pending: [] };
+      r = { members: new Map(), messages: [], seen: new Set(), pending: [], joined: false };
       state.rooms.set(room, r);
     }
     return r;
@@ -301,6 +305,7 @@
     if (typeof frame.room !== "string") return;
     const first = !state.rooms.has(frame.room);
     const r = roomState(frame.room);
+    r.joined = true;
     setMembers(frame.room, frame.members);
     if (state.connectionId) r.members.set(state.connectionId, state.name);
     for (const message of Array.isArray(frame.history) ? frame.history : []) {
@@ -361,6 +366,7 @@
   // Messages still waiting for "sent" when the connection drops may or may not have arrived.
   function failPending() {
     for (const r of state.rooms.values()) {
+      r.joined = false; // a new connection has to join again
       for (const m of r.pending) m.status = "failed";
       r.pending = [];
     }
@@ -425,7 +431,7 @@
     saveRooms();
     renderRooms();
     renderRoom();
-    if (room && state.socket) send({ action: "members", room });
+    if (room && isOpen()) send({ action: "members", room });
   }
 
   function renderRooms() {
@@ -452,7 +458,7 @@
   function renderRoom() {
     ui.roomTitle.textContent = state.current ? `# ${state.current}` : "No room yet";
     ui.leave.hidden = !state.current;
-    setComposerEnabled(Boolean(state.socket && state.socket.readyState === WebSocket.OPEN));
+    setComposerEnabled(isOpen());
     renderMembers();
     renderMessages();
   }
@@ -525,7 +531,8 @@
   }
 
   function setComposerEnabled(enabled) {
-    const on = enabled && Boolean(state.current);
+    const r = state.current && state.rooms.get(state.current);
+    const on = enabled && Boolean(r && r.joined); // the handler refuses "say" before "join"
     ui.text.disabled = !on;
     ui.send.disabled = !on;
   }
@@ -583,8 +590,12 @@
     }
     if (state.rooms.has(room)) {
       switchRoom(room);
-    } else if (!send({ action: "join", room })) {
-      return;
+    } else if (isOpen()) {
+      if (!send({ action: "join", room })) return;
+    } else {
+      // Still connecting: the room is joined with the others as soon as the socket opens.
+      roomState(room);
+      switchRoom(room);
     }
     ui.room.value = "";
     ui.text.focus();
