@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .endpoint import region_of
@@ -39,45 +40,52 @@ def management_client(endpoint: str) -> Any:
     botocore's own retries are off (one attempt): wsgate retries 429 and 5xx itself so that
     every retry is counted in the ``Retries`` metric and 410 Gone is never retried.
     """
-    key = (endpoint, region(endpoint))
-    client = _management.get(key)
-    if client is not None:
-        return client
-    with _lock:
-        client = _management.get(key)
-        if client is None:
-            from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
-
-            config = Config(
+    sign_region = region(endpoint)
+    return _cached(
+        _management,
+        (endpoint, sign_region),
+        lambda session, config: session.client(
+            "apigatewaymanagementapi",
+            endpoint_url=endpoint,
+            region_name=sign_region,
+            config=config(
                 retries={"mode": "standard", "total_max_attempts": 1},
-                max_pool_connections=MAX_POOL_CONNECTIONS,
                 connect_timeout=3,
                 read_timeout=10,
-            )
-            client = _get_session().client(
-                "apigatewaymanagementapi", endpoint_url=endpoint, region_name=key[1], config=config
-            )
-            _management[key] = client
-    return client
+            ),
+        ),
+    )
 
 
 def dynamodb_client() -> Any:
     """The shared DynamoDB client (honours ``AWS_ENDPOINT_URL_DYNAMODB`` for local runs)."""
-    key = (region(), os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None)
-    client = _dynamodb.get(key)
+    table_region = region()
+    return _cached(
+        _dynamodb,
+        (table_region, os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None),
+        lambda session, config: session.client(
+            "dynamodb",
+            region_name=table_region,
+            config=config(retries={"mode": "standard", "max_attempts": 5}),
+        ),
+    )
+
+
+def _cached(cache: dict[Any, Any], key: Any, make: Callable[[Any, Any], Any]) -> Any:
+    """``cache[key]``, made once under the lock by ``make(session, config_factory)``."""
+    client = cache.get(key)
     if client is not None:
         return client
     with _lock:
-        client = _dynamodb.get(key)
+        client = cache.get(key)
         if client is None:
             from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 
-            config = Config(
-                retries={"mode": "standard", "max_attempts": 5},
-                max_pool_connections=MAX_POOL_CONNECTIONS,
-            )
-            client = _get_session().client("dynamodb", region_name=key[0], config=config)
-            _dynamodb[key] = client
+            def config(**settings: Any) -> Any:
+                return Config(max_pool_connections=MAX_POOL_CONNECTIONS, **settings)
+
+            client = make(_get_session(), config)
+            cache[key] = client
     return client
 
 
