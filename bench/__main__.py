@@ -26,6 +26,13 @@ from .report import RESULTS_DIR, Row, environment, render_table, write_chart, wr
 from .roundtrip import LARGE, SMALL, Point
 
 SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart")
+TITLES = {
+    "roundtrip": "round trips",
+    "peer": "peer",
+    "broadcast": "broadcast",
+    "dispatch": "dispatch",
+    "coldstart": "cold start",
+}
 
 
 @dataclass(frozen=True)
@@ -428,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
             steps[section]()
         except Exception as exc:  # one broken section must not hide the others' figures
             log(f"{section} failed: {traceback.format_exc(limit=3)}")
-            bench.skip(section, f"{section} (failed)", f"{type(exc).__name__}: {exc}"[:300])
+            reason = f"failed: {type(exc).__name__}: {exc}"[:300]
+            bench.skip(TITLES[section], f"{TITLES[section]} (not measured)", reason)
     meta["seconds"] = round(time.monotonic() - started, 1)
 
     print(render_table(bench.rows))

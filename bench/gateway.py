@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,5 +62,27 @@ def running(app_dir: Path, *, stage: str = "dev", timeout: float = 60.0) -> Iter
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"gateway-{app_dir.name}.log"
     env = procs.child_env(WSGATE_LOG_LEVEL="WARNING")
-    with procs.server(command(app_dir, port), port, env=env, timeout=timeout, log=log):
-        yield Gateway(port, stage)
+    argv = [*command(app_dir, port), "--quiet", "--no-reload"]
+    with procs.server(argv, port, env=env, timeout=timeout, log=log):
+        gw = Gateway(port, stage)
+        wait_until_ready(gw, timeout)
+        yield gw
+
+
+def wait_until_ready(gw: Gateway, timeout: float) -> None:
+    """Block until a WebSocket handshake succeeds: the port can open before the gateway's
+    table and workers are ready, and nothing may be timed before they are."""
+    from websockets.sync.client import connect
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with connect(gw.ws_url, open_timeout=10, compression=None):
+                return
+        except Exception as exc:  # refused handshakes are expected while it starts
+            last = exc
+            time.sleep(0.25)
+    raise TimeoutError(
+        f"the local gateway did not accept a handshake within {timeout:.0f} s: {last}"
+    )
