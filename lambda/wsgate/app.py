@@ -269,7 +269,7 @@ class App:
                 if stored:
                     self._forget_connection(ev)
                 return proxy, "connection refused"
-            if "Sec-WebSocket-Protocol" in ev.headers:
+            if _offers_subprotocol(ev.raw.get("headers")):
                 _echo_subprotocol(ev, proxy)
             return proxy, None
         if stored:
@@ -293,9 +293,7 @@ class App:
     # -- helpers ------------------------------------------------------------------------------
     def _store_connection(self, ev: Event) -> bool:
         """Record the connection before the connect handler runs (when a table is set)."""
-        from . import store
-
-        if not store.table_configured():
+        if not _store_module().table_configured():
             return False
         self.connections.put(
             ev.connection_id,
@@ -307,9 +305,7 @@ class App:
 
     def _forget_connection(self, ev: Event) -> None:
         """Delete the connection and its memberships; a failure is logged, never raised."""
-        from . import store
-
-        if not store.table_configured():
+        if not _store_module().table_configured():
             return
         try:
             self.connections.delete(ev.connection_id)
@@ -341,6 +337,13 @@ class App:
         )
 
 
+def _offers_subprotocol(headers: Any) -> bool:
+    """Whether raw handshake headers carry ``Sec-WebSocket-Protocol`` (without building a view)."""
+    if not headers:
+        return False
+    return any(len(name) == 22 and name.lower() == "sec-websocket-protocol" for name in headers)
+
+
 def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     """Accept one of the client's subprotocols unless the handler chose one.
 
@@ -355,6 +358,14 @@ def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     chosen = choose_subprotocol(parse_subprotocols(ev.headers))
     if chosen:
         proxy["headers"] = {**headers, "Sec-WebSocket-Protocol": chosen}
+
+
+def _store_module() -> Any:
+    """``wsgate.store``, imported on first use (it brings in boto3 helpers) and then kept."""
+    module = sys.modules.get("wsgate.store")
+    if module is None:
+        from . import store as module
+    return module
 
 
 def _info_enabled() -> bool:

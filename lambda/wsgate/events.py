@@ -30,61 +30,75 @@ class MultiMap(Mapping[str, str]):
     API Gateway sends ``headers`` (one value per name) next to ``multiValueHeaders`` (every
     value), and the same pair for the query string. ``m["Name"]`` and ``m.get("name")`` give the
     single value (API Gateway's choice when a name repeats); ``m.get_all("name")`` gives them all.
+    Nothing is copied until a lookup needs the case-insensitive index, so an unused view is free.
     """
 
-    __slots__ = ("_multi", "_names", "_single")
+    __slots__ = ("_index", "_multi_raw", "_single_raw")
 
     def __init__(self, single: Any = None, multi: Any = None) -> None:
-        self._single: dict[str, str] = {}
-        self._multi: dict[str, list[str]] = {}
-        self._names: dict[str, str] = {}
-        if isinstance(multi, Mapping):
-            for name, values in multi.items():
-                if isinstance(values, str):
-                    values = [values]
-                elif not isinstance(values, list | tuple):
-                    continue
-                kept = [str(v) for v in values if v is not None]
-                if kept:
-                    key = name.lower()
-                    self._multi.setdefault(key, []).extend(kept)
-                    self._names.setdefault(key, name)
-        if isinstance(single, Mapping):
-            for name, value in single.items():
-                if value is None:
-                    continue
+        self._single_raw: Mapping[str, Any] = single if isinstance(single, Mapping) else _EMPTY
+        self._multi_raw: Mapping[str, Any] = multi if isinstance(multi, Mapping) else _EMPTY
+        self._index: dict[str, tuple[str, str | None, list[str]]] | None = None
+
+    def _build(self) -> dict[str, tuple[str, str | None, list[str]]]:
+        """lower-case name -> (name as sent, single value, every value)."""
+        index: dict[str, tuple[str, str | None, list[str]]] = {}
+        for name, values in self._multi_raw.items():
+            if isinstance(values, str):
+                values = [values]
+            elif not isinstance(values, list | tuple):
+                continue
+            kept = [str(v) for v in values if v is not None]
+            if kept:
                 key = name.lower()
-                self._single[key] = str(value)
-                self._names.setdefault(key, name)
+                known = index.get(key)
+                if known is None:
+                    index[key] = (name, None, kept)
+                else:
+                    known[2].extend(kept)
+        for name, value in self._single_raw.items():
+            if value is None:
+                continue
+            key = name.lower()
+            known = index.get(key)
+            index[key] = (known[0] if known else name, str(value), known[2] if known else [])
+        self._index = index
+        return index
 
     def __getitem__(self, name: str) -> str:
-        key = name.lower()
-        value = self._single.get(key)
+        value = self._single_raw.get(name)  # the common case: the name as the client spelled it
         if value is not None:
-            return value
-        values = self._multi.get(key)
-        if values:
-            return values[-1]
+            return str(value)
+        entry = (self._index or self._build()).get(name.lower())
+        if entry is not None:
+            if entry[1] is not None:
+                return entry[1]
+            if entry[2]:
+                return entry[2][-1]
         raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
         """Iterate over the names as the client spelled them."""
-        return iter(self._names.values())
+        return iter([entry[0] for entry in (self._index or self._build()).values()])
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._index or self._build())
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._names
+        if not isinstance(name, str):
+            return False
+        if self._single_raw.get(name) is not None:
+            return True
+        return name.lower() in (self._index or self._build())
 
     def get_all(self, name: str) -> list[str]:
         """Every value sent for ``name`` (case-insensitive), in order; ``[]`` when absent."""
-        key = name.lower()
-        values = self._multi.get(key)
-        if values:
-            return list(values)
-        value = self._single.get(key)
-        return [] if value is None else [value]
+        entry = (self._index or self._build()).get(name.lower())
+        if entry is None:
+            return []
+        if entry[2]:
+            return list(entry[2])
+        return [] if entry[1] is None else [entry[1]]
 
     def __repr__(self) -> str:
         return f"MultiMap({dict(self.items())!r})"

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
+from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from . import _json
@@ -238,19 +239,35 @@ def invocation(
         fields["error"] = error
     message = f"{route_key or 'event'} handled"
     if _only_our_handler():
-        line: dict[str, Any] = {
-            "timestamp": round(time.time() * 1000),
-            "level": logging.getLevelName(level),
-            "logger": LOGGER_NAME,
-            "message": message,
-        }
-        bound = invocation_fields()
-        if bound:
-            line.update(bound)
-        line.update(fields)
-        stream = sys.stdout
-        stream.write(_json.dumps(line) + "\n")
-        stream.flush()
+        sys.stdout.write(_invocation_line(level, message, fields))
+        sys.stdout.flush()
         return
     record = logger.makeRecord(LOGGER_NAME, level, __file__, 0, message, (), None, extra=fields)
     logger.handle(record)
+
+
+def _invocation_line(level: int, message: str, fields: dict[str, Any]) -> str:
+    """The formatter's JSON line for an invocation, assembled from pre-encoded parts.
+
+    Equivalent to ``JsonFormatter().format`` for the same record, at a fraction of the cost.
+    """
+    parts = [
+        '{"timestamp":',
+        str(round(time.time() * 1000)),
+        ',"level":"',
+        logging.getLevelName(level),
+        '","logger":"',
+        LOGGER_NAME,
+        '","message":',
+        _encode_str(message),
+    ]
+    bound = invocation_fields()
+    items = list(bound.items()) if bound else []
+    items += fields.items()
+    for key, value in items:
+        parts.append(",")
+        parts.append(_encode_str(key))
+        parts.append(":")
+        parts.append(_encode_str(value) if isinstance(value, str) else _json.dumps(value))
+    parts.append("}\n")
+    return "".join(parts)

@@ -98,7 +98,25 @@ def run_app_in_fresh_interpreter(level: str | None) -> list[dict[str, Any]]:
 def test_app_prints_one_json_line_per_invocation_to_stdout() -> None:
     [line] = [x for x in run_app_in_fresh_interpreter(None) if "durationMs" in x]
     assert line["level"] == "INFO" and line["routeKey"] == "say"
+    assert line["connectionId"] == "conn-1=" and line["requestId"].endswith("=")
+    assert line["statusCode"] == 200 and line["durationMs"] >= 0
 
 
 def test_wsgate_log_level_silences_info_lines() -> None:
     assert [x for x in run_app_in_fresh_interpreter("WARNING") if "durationMs" in x] == []
+
+
+def test_direct_invocation_line_matches_the_formatter_exactly() -> None:
+    event = message_event("sáy", "{}", connection_id='quo"te=')
+    token = logs.current_event.set(event)
+    try:
+        fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error"}
+        direct = json.loads(logs._invocation_line(logging.ERROR, "sáy handled", fields))
+        record = logging.LogRecord("wsgate", logging.ERROR, __file__, 0, "sáy handled", (), None)
+        record.__dict__.update(fields)
+        formatted = json.loads(logs.JsonFormatter().format(record))
+    finally:
+        logs.current_event.reset(token)
+    assert abs(direct.pop("timestamp") - formatted.pop("timestamp")) < 60_000
+    assert direct == formatted
+    assert direct["connectionId"] == 'quo"te=' and direct["level"] == "ERROR"
