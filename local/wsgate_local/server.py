@@ -150,9 +150,6 @@ class Gateway:
 
     async def start(self) -> None:
         """Start DynamoDB, bind the port, start the workers (raises HandlerLoadError)."""
-        # moto starts in a thread while the port is bound and the workers start.
-        self.dynamo.reserve()
-        dynamo_started = asyncio.ensure_future(asyncio.to_thread(self.dynamo.start))
         self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -160,9 +157,10 @@ class Gateway:
             await site.start()
         except OSError:
             await self._runner.cleanup()
-            await asyncio.gather(dynamo_started, return_exceptions=True)
-            await asyncio.to_thread(self.dynamo.stop)
             raise
+        # moto starts in a thread while the workers start.
+        self.dynamo.reserve()
+        dynamo_started = asyncio.ensure_future(asyncio.to_thread(self.dynamo.start))
         server = site._server
         if self.port == 0 and server is not None and getattr(server, "sockets", None):
             self.port = server.sockets[0].getsockname()[1]

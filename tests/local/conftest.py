@@ -40,23 +40,25 @@ class Recorder:
                 raise AssertionError(f"no matching record in {self.entries()!r}")
             time.sleep(0.05)
 
-    def event(
-        self, connection_id: str, event_type: str, timeout: float = 15.0
-    ) -> dict[str, Any]:
+    def event(self, connection_id: str, event_type: str, timeout: float = 15.0) -> dict[str, Any]:
         """The handler's event of ``event_type`` for the connection."""
         entry = self.wait_for(
-            lambda e: e["kind"] == "invoke"
-            and e["event"]["requestContext"]["connectionId"] == connection_id
-            and e["event"]["requestContext"]["eventType"] == event_type,
+            lambda e: (
+                e["kind"] == "invoke"
+                and e["event"]["requestContext"]["connectionId"] == connection_id
+                and e["event"]["requestContext"]["eventType"] == event_type
+            ),
             timeout,
         )
         return entry["event"]  # type: ignore[no-any-return]
 
     def connect_event_where(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         entry = self.wait_for(
-            lambda e: e["kind"] == "invoke"
-            and e["event"]["requestContext"]["eventType"] == "CONNECT"
-            and predicate(e["event"])
+            lambda e: (
+                e["kind"] == "invoke"
+                and e["event"]["requestContext"]["eventType"] == "CONNECT"
+                and predicate(e["event"])
+            )
         )
         return entry["event"]  # type: ignore[no-any-return]
 

@@ -64,7 +64,9 @@ def test_authorizer_gets_the_request_authorizer_input(authed):
     with gw.connect(headers={"Authorization": "wildcard"}, query={"room": "a"}):
         pass
     entry = record.wait_for(
-        lambda e: e["kind"] == "authorize" and e["event"]["headers"].get("Authorization") == "wildcard"
+        lambda e: (
+            e["kind"] == "authorize" and e["event"]["headers"].get("Authorization") == "wildcard"
+        )
     )
     event = entry["event"]
     assert list(event) == [

@@ -125,9 +125,7 @@ def test_workers_get_lambda_environment_and_context(recorder):
     gw, record = recorder
     client, cid = connect_tagged(gw, record)
     with client:
-        entry = record.wait_for(
-            lambda e: e["event"]["requestContext"]["connectionId"] == cid
-        )
+        entry = record.wait_for(lambda e: e["event"]["requestContext"]["connectionId"] == cid)
     env = entry["env"]
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "recorder"
     assert env["WSGATE_ENDPOINT"] == gw.endpoint

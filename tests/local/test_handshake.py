@@ -80,7 +80,9 @@ def test_api_without_connect_route_accepts_every_handshake(tmp_path):
         with gw.connect(query={"status": "500"}) as client:
             client.send_json({"action": "echo"})
             assert client.recv_json()["route"] == "echo"
-        assert not [e for e in record.entries() if e["event"]["requestContext"]["eventType"] == "CONNECT"]
+        assert not [
+            e for e in record.entries() if e["event"]["requestContext"]["eventType"] == "CONNECT"
+        ]
         # ...and without $default, an unmatched message gets API Gateway's Forbidden frame
         with gw.connect() as client:
             client.send_json({"action": "nope"})

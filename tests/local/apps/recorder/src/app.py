@@ -15,7 +15,9 @@ CALLS = {"count": 0}
 def management():
     global _client
     if _client is None:
-        _client = boto3.client("apigatewaymanagementapi", endpoint_url=os.environ["WSGATE_ENDPOINT"])
+        _client = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=os.environ["WSGATE_ENDPOINT"]
+        )
     return _client
 
 

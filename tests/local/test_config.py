@@ -1,0 +1,46 @@
+"""Settings come from the example's main.tf module block, with clear errors when they cannot."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import RECORDER, ROOT
+from wsgate_local.config import ConfigError, load_config
+
+
+def test_chat_example_config_comes_from_its_module_block():
+    config = load_config(ROOT / "examples" / "chat")
+    assert config.name == "chat"
+    assert config.source_dir == ROOT / "examples" / "chat" / "src"
+    assert config.handler == "app.app"
+    assert set(config.routes) == {"hello", "join", "leave", "say", "members", "ping"}
+    assert config.stage_name == "dev"
+    assert config.table_name == "chat-connections"
+    assert config.static_dir == ROOT / "examples" / "chat" / "static"
+
+
+def test_recorder_config_reads_two_way_routes_timeout_and_environment():
+    config = load_config(RECORDER)
+    assert config.two_way_routes == ("reply",)
+    assert config.integration_timeout_ms == 1500
+    assert config.environment == {"RECORDER_GREETING": "from main.tf"}
+    assert config.route_selection_expression == "$request.body.action"
+
+
+def test_missing_module_block_is_an_error_naming_the_file(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "null_resource" "x" {}\n')
+    with pytest.raises(ConfigError, match=str(tmp_path / "main.tf")):
+        load_config(tmp_path)
+
+
+def test_missing_main_tf_is_an_error_naming_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="main.tf"):
+        load_config(tmp_path)
+
+
+def test_module_from_another_source_is_not_mistaken_for_wsgate(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n  name = "x"\n}\n'
+    )
+    with pytest.raises(ConfigError, match="no `module` block"):
+        load_config(tmp_path)

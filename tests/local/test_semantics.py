@@ -1,0 +1,154 @@
+"""API Gateway's rules as pure functions: route selection, error frames, ids, policies."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wsgate_local import authorizer, events, frames, routing
+from wsgate_local.integration import connect_result, reply_body
+
+
+@pytest.mark.parametrize(
+    ("expression", "body", "expected"),
+    [
+        ("$request.body.action", '{"action": "join"}', "join"),
+        ("$request.body.a.b", '{"a": {"b": "deep"}}', "deep"),
+        (
+            "${request.body.service}/${request.body.action}",
+            '{"service": "chat", "action": "join"}',
+            "chat/join",
+        ),
+        ("${request.body.action}-${request.body.invalidPath}", '{"action": "join"}', "join-"),
+        ("\\$default", '{"action": "x"}', "$default"),
+        ("action", '{"action": "x"}', "action"),
+        ("$request.body.items", '{"items": ["item1", "item2"]}', "[item1, item2]"),
+        ("$request.body.n", '{"n": 3}', "3"),
+        ("$request.body.flag", '{"flag": true}', "true"),
+        ("$request.body.action", "not json", None),
+    ],
+)
+def test_selection_expression_evaluation(expression, body, expected):
+    assert routing.evaluate(expression, body) == expected
+
+
+def test_select_route_falls_back_to_default_or_nothing():
+    keys = {"join", "say"}
+    expr = "$request.body.action"
+    assert routing.select_route(expr, '{"action": "join"}', keys) == "join"
+    assert routing.select_route(expr, '{"action": "nope"}', keys) == "$default"
+    assert routing.select_route(expr, "{", keys) == "$default"
+    assert routing.select_route(expr, '{"action": "nope"}', keys, has_default=False) is None
+
+
+def test_error_frame_has_api_gateways_exact_spacing():
+    assert (
+        frames.error_frame("Forbidden", "XDmENcnwIE0CFEQ=", "XDmGEE2RoE0FRdQ=")
+        == '{"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", "requestId":"XDmGEE2RoE0FRdQ="}'
+    )
+
+
+def test_ids_are_16_url_safe_base64_characters_ending_in_equals():
+    ids = {events.new_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{15}=", i) for i in ids)
+
+
+def test_request_time_is_common_log_format_in_utc():
+    assert events.clf_time(1731324924553) == "11/Nov/2024:11:35:24 +0000"
+
+
+def test_connect_event_matches_a_real_capture_field_for_field():
+    # tests/events/powertools-lambda-python__apiGatewayWebSocketApiConnect.json, rebuilt
+    conn = events.ConnectionInfo(
+        "BFHPhfCWIAMCKlQ=",
+        1731324924553,
+        "166.90.225.1",
+        "asasasas.execute-api.us-east-1.amazonaws.com",
+        "prod",
+        "asasasas",
+    )
+    headers = [
+        ("Host", "fjnq7njcv2.execute-api.us-east-1.amazonaws.com"),
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "+W5xw47OHh3OTFsWKjGu9Q=="),
+        ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
+        ("X-Amzn-Trace-Id", "Root=1-6731ebfc-08e1e656421db73c5d2eef31"),
+        ("X-Forwarded-For", "166.90.225.1"),
+        ("X-Forwarded-Port", "443"),
+        ("X-Forwarded-Proto", "https"),
+    ]
+    built = events.connect_event(
+        conn, headers, request_id="BFHPhFe3IAMF95g=", request_ms=1731324924561
+    )
+    import json
+    from pathlib import Path
+
+    capture = json.loads(
+        (
+            Path(__file__).parents[1]
+            / "events"
+            / "powertools-lambda-python__apiGatewayWebSocketApiConnect.json"
+        ).read_text()
+    )
+    assert json.dumps(built) == json.dumps(capture)
+
+
+def test_disconnect_status_for_a_close_without_code():
+    assert frames.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
+    assert frames.disconnect_status(1001, "") == (1001, "")
+
+
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/dev/$connect"
+
+
+def _policy(effect, resource, action="execute-api:Invoke", **extra):
+    return {
+        "principalId": "u",
+        "policyDocument": {
+            "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]
+        },
+        **extra,
+    }
+
+
+def test_policy_evaluation():
+    assert authorizer.evaluate_policy(_policy("Allow", ARN), ARN).status == 200
+    assert (
+        authorizer.evaluate_policy(_policy("Allow", "arn:aws:execute-api:*:*:abc/*"), ARN).status
+        == 200
+    )
+    assert authorizer.evaluate_policy(_policy("Deny", ARN), ARN).status == 403
+    assert (
+        authorizer.evaluate_policy(_policy("Allow", "arn:aws:execute-api:*:*:other/*"), ARN).status
+        == 403
+    )
+    assert authorizer.evaluate_policy({"principalId": "u"}, ARN).status == 500
+    ok = authorizer.evaluate_policy(_policy("Allow", ARN, context={"a": 1}), ARN)
+    assert ok.authorizer == {"principalId": "u", "a": 1}
+    assert authorizer.outcome_for_error("Unauthorized").status == 401
+    assert authorizer.outcome_for_error("Unauthorized!").status == 500
+
+
+def test_identity_sources_missing_or_empty():
+    sources = ["route.request.header.Authorization", "route.request.querystring.token"]
+    assert (
+        authorizer.missing_identity_sources(sources, {"authorization": "x"}, {"token": "t"}) == []
+    )
+    assert authorizer.missing_identity_sources(sources, {"Authorization": ""}, {"token": "t"}) == [
+        sources[0]
+    ]
+    assert authorizer.missing_identity_sources(sources, {"Authorization": "x"}, {}) == [sources[1]]
+
+
+def test_integration_results():
+    assert connect_result(None).status == 200
+    assert connect_result({"statusCode": 403}).status == 403
+    assert connect_result({"statusCode": "nope"}) is None
+    got = connect_result({"statusCode": 200, "headers": {"sec-websocket-protocol": "p", "X": "y"}})
+    assert got.subprotocol == "p"
+    assert reply_body({"statusCode": 500, "body": "b"}) == "b"
+    assert reply_body({"statusCode": 200}) is None
