@@ -1,0 +1,37 @@
+"""Editing the handler's source reloads the workers: the next events run the new code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from conftest import RECORDER, Recorder
+from wsgate_local.testing import start_gateway
+
+
+def test_source_change_reloads_the_workers(tmp_path):
+    app_dir = tmp_path / "app"
+    shutil.copytree(RECORDER, app_dir)
+    # the copy is no longer beside the repository: point its module block at it by name
+    main_tf = app_dir / "main.tf"
+    main_tf.write_text(main_tf.read_text().replace('"../../../.."', '"github.com/acme/wsgate"'))
+    record = Recorder(tmp_path / "events.jsonl")
+    gw = start_gateway(app_dir, environment={"RECORD_FILE": str(record.path)}, reload_interval=0.2)
+    try:
+        with gw.connect() as client:
+            client.send_json({"action": "echo"})
+            assert client.recv_json()["version"] == 1
+            source = app_dir / "src" / "app.py"
+            source.write_text(source.read_text().replace('"version": 1', '"version": 2'))
+            later = time.time() + 5
+            os.utime(source, (later, later))
+            deadline = time.monotonic() + 30
+            version = 1
+            while version != 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                client.send_json({"action": "echo"})
+                version = client.recv_json()["version"]
+            assert version == 2
+    finally:
+        gw.stop()
