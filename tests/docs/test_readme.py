@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,16 @@ BIN = Path(sys.executable).parent
 _FENCE = re.compile(r"^```([\w-]*)\s*$")
 _MARKER = re.compile(r"^<!--\s*([a-z-]+)\s*(?::\s*(.*?))?\s*-->$")
 _KNOWN_MARKERS = {"file", "env", "pytest", "dry-run", "norun"}
+
+
+def _hcl(text: str) -> dict[str, Any]:
+    """HCL as plain data (bare names, no comment or block bookkeeping keys)."""
+    import hcl2
+
+    options = hcl2.SerializationOptions(
+        strip_string_quotes=True, explicit_blocks=False, with_comments=False
+    )
+    return dict(hcl2.loads(text, serialization_options=options))
 
 
 @dataclass
@@ -183,17 +194,38 @@ def _check_sh(block: Block, project: Path) -> None:
 
 
 def _check_hcl(block: Block, project: Path) -> None:
-    import hcl2
-
-    parsed = hcl2.loads(block.code)
+    parsed = _hcl(block.code)
     assert parsed, f"README line {block.line}: empty HCL"
     modules = [m for entry in parsed.get("module", []) for m in entry.values()]
+    variables, outputs = _module_interface()
     for module in modules:
         assert "wsgate" in str(module.get("source", "")), f"README line {block.line}: source?"
+        arguments = set(module) - {"source", "version", "providers", "depends_on", "count"}
+        unknown = arguments - set(variables)
+        assert not unknown, f"README line {block.line}: the module has no variable(s) {unknown}"
+        if "fragment" not in block.markers.get("norun", ""):
+            missing = {name for name, spec in variables.items() if "default" not in spec}
+            missing -= arguments
+            assert not missing, f"README line {block.line}: required variable(s) {missing} unset"
+    used = set(re.findall(r"module\.ws\.(\w+)", block.code))
+    assert used <= set(outputs), f"README line {block.line}: no output(s) {used - set(outputs)}"
     tfoffline = ROOT / "tools" / "tfoffline"
     if not modules or "file" not in block.markers or not (tfoffline / "__init__.py").exists():
         return
     _validate_offline(block, project)
+
+
+def _module_interface() -> tuple[dict[str, dict[str, object]], set[str]]:
+    """The root module's variables (name -> attributes) and output names, read from its files."""
+    variables: dict[str, dict[str, object]] = {}
+    outputs: set[str] = set()
+    for path in sorted(ROOT.glob("*.tf")):
+        parsed = _hcl(path.read_text(encoding="utf-8"))
+        for entry in parsed.get("variable", []):
+            variables.update(entry)
+        for entry in parsed.get("output", []):
+            outputs.update(entry)
+    return variables, outputs
 
 
 def _validate_offline(block: Block, project: Path) -> None:
