@@ -130,10 +130,10 @@
   function connect() {
     clearTimeout(state.reconnectTimer);
     state.reconnectTimer = null;
-    const url = new URL(state.url);
-    url.searchParams.set("name", state.name);
     let socket;
     try {
+      const url = new URL(state.url);
+      url.searchParams.set("name", state.name);
       socket = new WebSocket(url.toString());
     } catch (err) {
       showError(`Cannot open ${state.url}: ${err.message}`);
@@ -638,6 +638,10 @@
     }
   });
   ui.text.addEventListener("input", updateCount);
+  // Back online after a network outage: try now instead of waiting out the backoff.
+  window.addEventListener("online", () => {
+    if (state.wanted && !state.socket) connect();
+  });
   ui.errorClose.addEventListener("click", clearError);
 
   // ---- start ----
