@@ -211,6 +211,8 @@ async def _run_local(args: argparse.Namespace) -> None:
             raise CliError(f"port {args.port} is in use; pass --port with a free port") from None
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     print(f"wsgate local: {config.name} from {config.source_dir}")
+    for warning in config.warnings:
+        print(f"  warning: {warning}")
     print(f"  WebSocket URL        {gateway.ws_url}")
     print(f"  management endpoint  {gateway.endpoint}")
     if gateway.page_url:

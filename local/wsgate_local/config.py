@@ -41,6 +41,8 @@ class GatewayConfig:
     connect_route: bool = True
     default_route: bool = True
     static_dir: Path | None = None
+    #: Things the user should know (e.g. a ``var.x`` with no value), printed at start.
+    warnings: tuple[str, ...] = ()
     region: str = "us-east-1"
     account_id: str = "123456789012"
 
@@ -89,11 +91,13 @@ def _is_wsgate_source(source: Any, base: Path) -> bool:
     return False
 
 
-def find_module_block(main_tf: Path) -> dict[str, Any]:
-    """The attributes of the wsgate ``module`` block in ``main_tf``."""
+def find_module_block(main_tf: Path, missing: set[str] | None = None) -> dict[str, Any]:
+    """The attributes of the wsgate ``module`` block in ``main_tf``, with ``${var.x}`` resolved
+    from ``TF_VAR_x`` or the variable's default (names left unresolved are added to ``missing``)."""
     if not main_tf.is_file():
         raise ConfigError(f"{main_tf}: no such file; point `wsgate local` at an example directory")
     data = _parse(main_tf)
+    variables = _variables(data)
     candidates: list[dict[str, Any]] = []
     for entry in data.get("module", []) or []:
         for block in entry.values():
@@ -104,7 +108,45 @@ def find_module_block(main_tf: Path) -> dict[str, Any]:
             f"{main_tf}: no `module` block with `source` pointing at wsgate; add one such as "
             f'module "ws" {{ source = "../.." name = "app" source_dir = "${{path.module}}/src" }}'
         )
-    return candidates[0]
+    return _substitute(candidates[0], variables, missing if missing is not None else set())  # type: ignore[no-any-return]
+
+
+_VAR = re.compile(r"\$\{\s*var\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
+
+
+def _variables(data: dict[str, Any]) -> dict[str, Any]:
+    """Root-module variable values as Terraform would take them: ``TF_VAR_x``, else the default."""
+    import os
+
+    values: dict[str, Any] = {}
+    for entry in data.get("variable", []) or []:
+        for name, block in entry.items():
+            if f"TF_VAR_{name}" in os.environ:
+                values[name] = os.environ[f"TF_VAR_{name}"]
+            elif isinstance(block, dict) and "default" in block:
+                values[name] = block["default"]
+    return values
+
+
+def _substitute(value: Any, variables: dict[str, Any], missing: set[str]) -> Any:
+    """Replace ``${var.x}`` references in strings (recursively in lists and maps)."""
+    if isinstance(value, str):
+        whole = _VAR.fullmatch(value)
+        if whole and whole.group(1) in variables:
+            return variables[whole.group(1)]
+
+        def one(m: re.Match[str]) -> str:
+            if m.group(1) in variables:
+                return str(variables[m.group(1)])
+            missing.add(m.group(1))
+            return m.group(0)
+
+        return _VAR.sub(one, value)
+    if isinstance(value, list):
+        return [_substitute(v, variables, missing) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, variables, missing) for k, v in value.items()}
+    return value
 
 
 _PATH_MODULE = re.compile(r"\$\{\s*path\.(module|root|cwd)\s*\}")
@@ -128,7 +170,8 @@ def load_config(directory: str | Path) -> GatewayConfig:
     """Read ``DIR/main.tf`` into a :class:`GatewayConfig` (paths resolved, defaults applied)."""
     base = Path(directory).resolve()
     main_tf = base / "main.tf"
-    block = find_module_block(main_tf)
+    missing: set[str] = set()
+    block = find_module_block(main_tf, missing)
     name = block.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{main_tf}: the wsgate module block needs a `name`")
@@ -157,4 +200,8 @@ def load_config(directory: str | Path) -> GatewayConfig:
     static = base / "static"
     if static.is_dir():
         kwargs["static_dir"] = static
+    if missing:
+        kwargs["warnings"] = tuple(
+            f"var.{name} has no value: set TF_VAR_{name} (left as text)" for name in sorted(missing)
+        )
     return GatewayConfig(**kwargs)

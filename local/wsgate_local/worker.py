@@ -133,8 +133,7 @@ def main(argv: list[str]) -> None:
             result = target(kind)(request["event"], context)
             reply: dict[str, Any] = {"result": result}
         except Exception as exc:
-            reply = _error(exc)
-            sys.stderr.write("".join(reply["stackTrace"]))
+            reply = _error(exc)  # the gateway prints the traceback in its log
         sys.stdout.flush()
         sys.stderr.flush()
         _write(out, reply)
