@@ -374,3 +374,39 @@ def test_disconnect_forgets_the_connection_and_its_rooms_even_if_the_handler_fai
     assert app(disconnect_event("conn-d="))["statusCode"] == 500
     assert app.connections.get("conn-d=") is None
     assert app.rooms.members("lobby") == []
+
+
+def test_handlers_are_traced_as_xray_subsegments_in_a_traced_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core = pytest.importorskip("aws_xray_sdk.core", reason="needs aws_xray_sdk installed")
+    from wsgate import tracing
+
+    recorder = core.xray_recorder
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "chat")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+    monkeypatch.setattr(tracing, "_possible", None)
+    app = App()
+
+    @app.route("say")
+    def say(event: Event) -> None:
+        raise BadRequest("no text")
+
+    segment = recorder.begin_segment("test-invocation")
+    try:
+        app(message_event("say", "{}"))
+        [subsegment] = segment.subsegments
+        assert subsegment.name == "wsgate say"
+        assert subsegment.annotations == {"route": "say"}
+        assert subsegment.fault or subsegment.error or subsegment.cause
+    finally:
+        recorder.clear_trace_entities()
+        monkeypatch.setattr(tracing, "_possible", None)
+
+
+def test_nothing_is_traced_outside_lambda() -> None:
+    from wsgate import tracing
+
+    assert tracing.enabled() is False
+    with tracing.subsegment("anything") as segment:
+        assert segment is None
