@@ -231,22 +231,28 @@ class App:
                     return True, handler(ev, exc)
         return False, None
 
-    def _run(self, ev: Event) -> tuple[Any, Exception | None]:
-        """Run the handler; an exception comes back unless an error handler answered it."""
+    def _run(self, ev: Event) -> tuple[dict[str, Any] | None, Exception | None]:
+        """Run the handler and build its proxy response: ``(proxy, None)`` or ``(None, exc)``.
+
+        An exception answered by an error handler counts as a reply; a reply that cannot be
+        encoded (say, a dict that is not JSON-serialisable) counts as the handler's failure.
+        """
         try:
-            return self._invoke(ev), None
+            return to_proxy(self._invoke(ev)), None
         except Exception as exc:
             try:
                 handled, result = self._handle_error(ev, exc)
+                if handled:
+                    return to_proxy(result), None
             except Exception as handler_exc:
                 handler_exc.__context__ = exc
                 return None, handler_exc
-            return (result, None) if handled else (None, exc)
+            return None, exc
 
     def _on_message(self, ev: Event) -> tuple[dict[str, Any], str | None]:
-        result, exc = self._run(ev)
-        if exc is None:
-            return to_proxy(result), None
+        proxy, exc = self._run(ev)
+        if proxy is not None:
+            return proxy, None
         if isinstance(exc, _PUBLIC_ERRORS):
             self._send_error(ev, exc.code, exc.public_message)
             status = 404 if isinstance(exc, UnknownAction) else 400
@@ -261,11 +267,9 @@ class App:
         except Exception as store_exc:
             self._log_crash(ev, store_exc)
             return {"statusCode": 500}, "connection not stored"
-        result, exc = self._run(ev)
-        if exc is None:
-            proxy = to_proxy(result)
-            ok = 200 <= proxy["statusCode"] < 300
-            if not ok:
+        proxy, exc = self._run(ev)
+        if proxy is not None:
+            if not 200 <= proxy["statusCode"] < 300:
                 if stored:
                     self._forget_connection(ev)
                 return proxy, "connection refused"
@@ -282,11 +286,11 @@ class App:
 
     def _on_disconnect(self, ev: Event) -> tuple[dict[str, Any], str | None]:
         try:
-            result, exc = self._run(ev)
+            proxy, exc = self._run(ev)
         finally:
             self._forget_connection(ev)
-        if exc is None:
-            return to_proxy(result), None
+        if proxy is not None:
+            return proxy, None
         self._log_crash(ev, exc)
         return {"statusCode": 500}, "internal_error"
 
@@ -327,7 +331,9 @@ class App:
             )
 
     @staticmethod
-    def _log_crash(ev: Event, exc: BaseException) -> None:
+    def _log_crash(ev: Event, exc: BaseException | None) -> None:
+        if exc is None:  # pragma: no cover - _run returns a proxy or an exception
+            return
         _log.error(
             "unhandled %s in the %s handler (request %s)",
             type(exc).__name__,

@@ -233,6 +233,15 @@ def test_error_handler_that_raises_is_treated_as_a_crash(caller: ManagementStub)
     assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
 
 
+def test_reply_that_cannot_be_encoded_is_a_crash_not_a_lambda_error(
+    caller: ManagementStub,
+) -> None:
+    app = App()
+    app.route("say")(lambda event: {"when": object()})
+    assert app(message_event("say", "{}"))["statusCode"] == 500
+    assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
+
+
 def test_connect_response_status_refuses_the_handshake() -> None:
     app = App()
 
