@@ -135,11 +135,11 @@ class Event:
     context object (``None`` when the event was built by hand).
     """
 
-    __slots__ = ("__dict__", "_rc", "lambda_context", "raw")
+    __slots__ = ("__dict__", "_context", "_raw", "_rc")
 
     def __init__(self, raw: Mapping[str, Any], lambda_context: Any = None) -> None:
-        self.raw = raw
-        self.lambda_context = lambda_context
+        self._raw = raw
+        self._context = lambda_context
         rc = raw.get("requestContext")
         self._rc: Mapping[str, Any] = (
             rc if rc.__class__ is dict or isinstance(rc, Mapping) else _EMPTY
@@ -150,6 +150,16 @@ class Event:
             f"Event(route_key={self.route_key!r}, connection_id={self.connection_id!r}, "
             f"request_id={self.request_id!r})"
         )
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The event dict exactly as Lambda passed it (not copied)."""
+        return self._raw
+
+    @property
+    def lambda_context(self) -> Any:
+        """Lambda's context object (``None`` when the event was built by hand)."""
+        return self._context
 
     # -- identity of the event ---------------------------------------------------------------
     @property
@@ -251,33 +261,33 @@ class Event:
     @property
     def method_arn(self) -> str | None:
         """``methodArn`` of a REQUEST authorizer event."""
-        return _as_str(self.raw.get("methodArn"))
+        return _as_str(self._raw.get("methodArn"))
 
     # -- request data ------------------------------------------------------------------------
     @cached_property
     def headers(self) -> MultiMap:
         """Handshake headers (CONNECT; a fixed set on DISCONNECT; empty on MESSAGE)."""
-        return MultiMap(self.raw.get("headers"), self.raw.get("multiValueHeaders"))
+        return MultiMap(self._raw.get("headers"), self._raw.get("multiValueHeaders"))
 
     @cached_property
     def query(self) -> MultiMap:
         """Query-string parameters of the connect URL (present only on CONNECT)."""
         return MultiMap(
-            self.raw.get("queryStringParameters"), self.raw.get("multiValueQueryStringParameters")
+            self._raw.get("queryStringParameters"), self._raw.get("multiValueQueryStringParameters")
         )
 
     @property
     def stage_variables(self) -> Mapping[str, Any]:
-        return _as_map(self.raw.get("stageVariables"))
+        return _as_map(self._raw.get("stageVariables"))
 
     @property
     def is_base64_encoded(self) -> bool:
-        return self.raw.get("isBase64Encoded") is True
+        return self._raw.get("isBase64Encoded") is True
 
     @cached_property
     def body_bytes(self) -> bytes | None:
         """The message as bytes (base64-decoded when ``isBase64Encoded``); ``None`` if no body."""
-        body = self.raw.get("body")
+        body = self._raw.get("body")
         if body is None:
             return None
         if not isinstance(body, str):
@@ -292,7 +302,7 @@ class Event:
     @cached_property
     def body(self) -> str | None:
         """The message text (MESSAGE events); ``None`` when the event carries no body."""
-        body = self.raw.get("body")
+        body = self._raw.get("body")
         if body is None or (isinstance(body, str) and not self.is_base64_encoded):
             return body
         data = self.body_bytes

@@ -261,6 +261,8 @@ def test_event_is_read_only_and_keeps_the_raw_dict() -> None:
     assert event.raw is raw
     with pytest.raises(AttributeError):
         event.connection_id = "other"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        event.raw = {}  # type: ignore[misc]
 
 
 def test_region_comes_from_the_function_arn_then_the_environment(
