@@ -225,6 +225,21 @@ def test_failing_error_frame_is_logged_not_raised(
     assert any("not delivered" in line["message"] for line in log_lines)
 
 
+def test_error_handler_can_turn_an_exception_into_a_client_error_frame(
+    caller: ManagementStub,
+) -> None:
+    app = App()
+
+    @app.errorhandler(KeyError)
+    def missing_field(event: Event, exc: Exception) -> None:
+        raise BadRequest(f"missing field {exc}")
+
+    app.route("join")(lambda event: event.json["room"])
+    assert app(message_event("join", {"action": "join"}))["statusCode"] == 400
+    [frame] = frames(caller, "conn-1=")
+    assert (frame["code"], frame["message"]) == ("bad_request", "missing field 'room'")
+
+
 def test_error_handler_that_raises_is_treated_as_a_crash(caller: ManagementStub) -> None:
     app = App()
     app.errorhandler(KeyError)(lambda event, exc: 1 / 0)
