@@ -196,6 +196,8 @@ class App:
         context_token = current_lambda_context.set(context)
         error: str | None = None
         try:
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("event received", extra={"event": logs.redact_event(event)})
             if key == CONNECT:
                 proxy, error = self._on_connect(ev)
             elif key == DISCONNECT:

@@ -120,3 +120,18 @@ def test_direct_invocation_line_matches_the_formatter_exactly() -> None:
     assert abs(direct.pop("timestamp") - formatted.pop("timestamp")) < 60_000
     assert direct == formatted
     assert direct["connectionId"] == 'quo"te=' and direct["level"] == "ERROR"
+
+
+def test_debug_level_logs_each_event_with_credentials_masked(
+    log_lines: list[dict[str, Any]],
+) -> None:
+    app = App()
+    logs.logger.setLevel(logging.DEBUG)
+    try:
+        app(connect_event(headers={"Authorization": TOKEN}, query={"token": TOKEN, "room": "a"}))
+    finally:
+        logs.logger.setLevel(logs.level_from_env())
+    [line] = [line for line in log_lines if line["message"] == "event received"]
+    assert line["event"]["queryStringParameters"]["room"] == "a"
+    assert line["event"]["requestContext"]["routeKey"] == "$connect"
+    assert TOKEN not in json.dumps(log_lines)
