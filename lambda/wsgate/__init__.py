@@ -39,7 +39,33 @@ _EXPORTS: dict[str, str] = {
     "Forbidden": ".errors",
 }
 
-__all__ = sorted(_EXPORTS)
+# Spelled out (not derived from _EXPORTS) so linters and type checkers can read it.
+__all__ = [
+    "App",
+    "BadRequest",
+    "BroadcastReport",
+    "ClientError",
+    "ConfigurationError",
+    "Event",
+    "Forbidden",
+    "Gone",
+    "PayloadTooLarge",
+    "RegistrationError",
+    "Response",
+    "SendFailed",
+    "Server",
+    "Unauthorized",
+    "UnknownAction",
+    "WsgateError",
+    "authorizer",
+    "broadcast",
+    "close",
+    "connections",
+    "info",
+    "rooms",
+    "route",
+    "send",
+]
 
 
 def __getattr__(name: str) -> Any:
