@@ -64,9 +64,10 @@ def test_connect_event_carries_handshake_headers_query_and_identity(recorder):
 
 def test_connect_without_query_or_user_agent_has_neither(recorder):
     gw, record = recorder
-    tagless = gw.connect(user_agent_header=None)
-    with tagless:
-        event = record.connect_event_where(lambda e: "queryStringParameters" not in e)
+    with gw.connect(user_agent_header=None):
+        cid = gw.connection_ids()[-1]
+        event = record.event(cid, "CONNECT")
+    assert "queryStringParameters" not in event
     assert "multiValueQueryStringParameters" not in event
     assert event["requestContext"]["identity"] == {"sourceIp": "127.0.0.1"}
 
