@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from wsgate_local.testing import RunningGateway, start_gateway, wsgate_gateway  # noqa: F401
 
 HERE = Path(__file__).resolve().parent

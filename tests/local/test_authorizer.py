@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from websockets.exceptions import InvalidStatus
-
 from conftest import recorder_gateway
+from websockets.exceptions import InvalidStatus
 
 
 @pytest.fixture(scope="module")

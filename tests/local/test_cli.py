@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-
 from conftest import ROOT
+from websockets.exceptions import ConnectionClosed
 
 WSGATE = str(Path(sys.executable).with_name("wsgate"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import RECORDER, ROOT
 from wsgate_local.config import ConfigError, load_config
 
@@ -34,7 +33,7 @@ def test_missing_module_block_is_an_error_naming_the_file(tmp_path):
 
 
 def test_missing_main_tf_is_an_error_naming_the_file(tmp_path):
-    with pytest.raises(ConfigError, match="main.tf"):
+    with pytest.raises(ConfigError, match=r"main\.tf"):
         load_config(tmp_path)
 
 

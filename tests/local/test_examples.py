@@ -5,7 +5,6 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -83,7 +82,7 @@ def test_two_people_chat_in_a_room(chat):
 
 
 def test_joiner_gets_history_and_leaving_is_announced(chat):
-    dave, dave_id = hello(chat, "dave")
+    dave, _ = hello(chat, "dave")
     with dave:
         dave.send_json({"action": "join", "room": "history"})
         dave.recv_json()

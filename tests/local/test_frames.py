@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-
 from conftest import connect_tagged
+from websockets.exceptions import ConnectionClosed
 
 
 def closed_with(client) -> tuple[int | None, str | None]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-
 from conftest import connect_tagged
+from websockets.exceptions import ConnectionClosed
 
 
 @pytest.fixture(scope="module")

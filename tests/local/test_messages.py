@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-
 from conftest import connect_tagged
 
 FRAME = re.compile(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from wsgate_local import authorizer, events, frames, routing
 from wsgate_local.integration import connect_result, reply_body
 
@@ -45,7 +44,8 @@ def test_select_route_falls_back_to_default_or_nothing():
 def test_error_frame_has_api_gateways_exact_spacing():
     assert (
         frames.error_frame("Forbidden", "XDmENcnwIE0CFEQ=", "XDmGEE2RoE0FRdQ=")
-        == '{"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", "requestId":"XDmGEE2RoE0FRdQ="}'
+        == '{"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", '
+        '"requestId":"XDmGEE2RoE0FRdQ="}'
     )
 
 

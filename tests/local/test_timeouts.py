@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-
 from conftest import connect_tagged, recorder_gateway
+from websockets.exceptions import ConnectionClosed
 
 
 @pytest.fixture(scope="module")
