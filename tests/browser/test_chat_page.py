@@ -23,7 +23,7 @@ def unique_room(prefix: str) -> str:
 
 
 def sign_in(page: Any, base: str, name: str, room: str, query: str = "") -> None:
-    page.goto(f"{base}/{query}")
+    page.goto(f"{base}{query}" if base.endswith(".html") else f"{base}/{query}")
     page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Connect").click()
     expect(page.locator("body")).to_have_attribute("data-state", "connected")
@@ -201,3 +201,17 @@ def test_page_reconnects_and_rejoins_its_rooms_when_the_connection_is_dropped(
     wait_for(alice, lambda: any('"pong"' in frame for frame in received))
     assert any(json.loads(frame) == {"action": "ping"} for frame in sent)
     expect(alice.get_by_role("alert")).to_be_hidden()
+
+
+def test_page_opened_from_disk_talks_to_the_stage_named_by_url(
+    chat_gateway: str, new_page: Any
+) -> None:
+    """How the page reaches a deployed stage: index.html?url=wss://.../dev, no web server."""
+    page_file = Path(__file__).resolve().parents[2] / "examples" / "chat" / "static" / "index.html"
+    websocket_url = chat_gateway.replace("http://", "ws://") + "/dev"
+    room = unique_room("remote")
+    alice = new_page()
+    sign_in(alice, page_file.as_uri(), "alice", room, query=f"?url={websocket_url}")
+    expect(alice.locator("#server-url")).to_have_text(websocket_url)
+    say(alice, "from a file")
+    expect(messages(alice).filter(has_text="from a file")).to_have_class("message mine sent")
