@@ -83,6 +83,20 @@ def disconnect_event(connection_id: str = "conn-1=", code: int = 1001) -> dict[s
     }
 
 
+class ApiEvents:
+    """Builders of the three event kinds, as the ``apigw`` fixture hands them to tests."""
+
+    connect = staticmethod(connect_event)
+    message = staticmethod(message_event)
+    disconnect = staticmethod(disconnect_event)
+
+
+@pytest.fixture
+def apigw() -> ApiEvents:
+    """Builders of API Gateway events: ``connect``, ``message(route, body)``, ``disconnect``."""
+    return ApiEvents()
+
+
 class LogLines(logging.Handler):
     """Collects the JSON lines the ``wsgate`` loggers write."""
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import wsgate
-from conftest import connect_event, disconnect_event, message_event
 from mgmt_stub import ManagementStub, clean_env, mgmt, table  # noqa: F401 - fixtures
 from wsgate import App, BadRequest, RegistrationError, Response, metrics
 from wsgate.context import current_event, current_lambda_context
@@ -30,7 +29,7 @@ def caller(mgmt: ManagementStub, monkeypatch: pytest.MonkeyPatch) -> ManagementS
     return mgmt
 
 
-def test_route_handler_gets_the_event_and_its_dict_reply_is_the_body() -> None:
+def test_route_handler_gets_the_event_and_its_dict_reply_is_the_body(apigw: Any) -> None:
     app = App()
     seen: list[Event] = []
 
@@ -39,12 +38,12 @@ def test_route_handler_gets_the_event_and_its_dict_reply_is_the_body() -> None:
         seen.append(event)
         return {"echo": event.json["text"]}
 
-    response = app(message_event("say", {"action": "say", "text": "héllo"}))
+    response = app(apigw.message("say", {"action": "say", "text": "héllo"}))
     assert response == {"statusCode": 200, "body": '{"echo":"héllo"}'}
     assert seen[0].route_key == "say" and seen[0].connection_id == "conn-1="
 
 
-def test_str_bytes_none_and_response_replies_become_proxy_responses() -> None:
+def test_str_bytes_none_and_response_replies_become_proxy_responses(apigw: Any) -> None:
     app = App()
     replies: dict[str, Any] = {
         "text": "plain",
@@ -55,31 +54,33 @@ def test_str_bytes_none_and_response_replies_become_proxy_responses() -> None:
     }
     for key, reply in replies.items():
         app.route(key)(lambda event, reply=reply: reply)
-    assert app(message_event("text", "{}")) == {"statusCode": 200, "body": "plain"}
-    assert app(message_event("raw", "{}")) == {
+    assert app(apigw.message("text", "{}")) == {"statusCode": 200, "body": "plain"}
+    assert app(apigw.message("raw", "{}")) == {
         "statusCode": 200,
         "body": "AP8=",
         "isBase64Encoded": True,
     }
-    assert app(message_event("utf8", "{}")) == {"statusCode": 200, "body": "ok"}
-    assert app(message_event("nothing", "{}")) == {"statusCode": 200}
-    assert app(message_event("custom", "{}")) == {"statusCode": 202, "body": '{"a":1}'}
+    assert app(apigw.message("utf8", "{}")) == {"statusCode": 200, "body": "ok"}
+    assert app(apigw.message("nothing", "{}")) == {"statusCode": 200}
+    assert app(apigw.message("custom", "{}")) == {"statusCode": 202, "body": '{"a":1}'}
 
 
-def test_unregistered_route_key_goes_to_the_default_handler() -> None:
+def test_unregistered_route_key_goes_to_the_default_handler(apigw: Any) -> None:
     app = App()
 
     @app.default
     def fallback(event: Event) -> str:
         return f"default got {event.route_key}"
 
-    assert app(message_event("nope", "{}"))["body"] == "default got nope"
-    assert app(message_event("$default", "hi"))["body"] == "default got $default"
+    assert app(apigw.message("nope", "{}"))["body"] == "default got nope"
+    assert app(apigw.message("$default", "hi"))["body"] == "default got $default"
 
 
-def test_no_handler_and_no_default_sends_unknown_action_frame(caller: ManagementStub) -> None:
+def test_no_handler_and_no_default_sends_unknown_action_frame(
+    caller: ManagementStub, apigw: Any
+) -> None:
     app = App()
-    event = message_event("dance", {"action": "dance"})
+    event = apigw.message("dance", {"action": "dance"})
     response = app(event)
     assert response["statusCode"] == 404
     [frame] = frames(caller, "conn-1=")
@@ -109,16 +110,16 @@ def test_second_handler_for_a_route_key_raises_naming_both() -> None:
         app.route("$custom")
 
 
-def test_disconnect_never_falls_back_to_the_message_handler() -> None:
+def test_disconnect_never_falls_back_to_the_message_handler(apigw: Any) -> None:
     app = App()
     calls: list[str] = []
     app.default(lambda event: calls.append("default"))
-    assert app(disconnect_event())["statusCode"] == 200
-    assert app(connect_event())["statusCode"] == 200
+    assert app(apigw.disconnect())["statusCode"] == 200
+    assert app(apigw.connect())["statusCode"] == 200
     assert calls == []
 
 
-def test_middleware_wraps_every_handler_in_order_and_can_answer_itself() -> None:
+def test_middleware_wraps_every_handler_in_order_and_can_answer_itself(apigw: Any) -> None:
     app = App()
     order: list[str] = []
 
@@ -141,14 +142,14 @@ def test_middleware_wraps_every_handler_in_order_and_can_answer_itself() -> None
         order.append("handler")
         return "said"
 
-    assert app(message_event("say", {"token": "ok"}))["body"] == "said"
+    assert app(apigw.message("say", {"token": "ok"}))["body"] == "said"
     assert order == ["outer-in", "gate", "handler", "outer-out"]
     order.clear()
-    assert app(message_event("say", {"token": "no"}))["body"] == '{"denied":true}'
+    assert app(apigw.message("say", {"token": "no"}))["body"] == '{"denied":true}'
     assert order == ["outer-in", "gate", "outer-out"]
 
 
-def test_errorhandler_turns_an_exception_into_the_reply() -> None:
+def test_errorhandler_turns_an_exception_into_the_reply(apigw: Any) -> None:
     app = App()
 
     class OutOfStock(Exception):
@@ -165,13 +166,13 @@ def test_errorhandler_turns_an_exception_into_the_reply() -> None:
     def buy(event: Event) -> None:
         raise Backordered()
 
-    assert app(message_event("buy", "{}")) == {"statusCode": 409, "body": '{"error":"Backordered"}'}
+    assert app(apigw.message("buy", "{}")) == {"statusCode": 409, "body": '{"error":"Backordered"}'}
 
 
-def test_bad_json_becomes_a_bad_request_frame(caller: ManagementStub) -> None:
+def test_bad_json_becomes_a_bad_request_frame(caller: ManagementStub, apigw: Any) -> None:
     app = App()
     app.route("say")(lambda event: event.json)
-    event = message_event("say", "{not json")
+    event = apigw.message("say", "{not json")
     assert app(event)["statusCode"] == 400
     [frame] = frames(caller, "conn-1=")
     assert frame["code"] == "bad_request"
@@ -179,20 +180,22 @@ def test_bad_json_becomes_a_bad_request_frame(caller: ManagementStub) -> None:
     assert frame["requestId"] == event["requestContext"]["requestId"]
 
 
-def test_client_error_raised_by_a_handler_is_told_to_the_client(caller: ManagementStub) -> None:
+def test_client_error_raised_by_a_handler_is_told_to_the_client(
+    caller: ManagementStub, apigw: Any
+) -> None:
     app = App()
 
     @app.route("join")
     def join(event: Event) -> None:
         raise BadRequest("room names are 1-64 letters, digits, '-' or '_'")
 
-    app(message_event("join", {"room": "!!"}))
+    app(apigw.message("join", {"room": "!!"}))
     [frame] = frames(caller, "conn-1=")
     assert frame["message"] == "room names are 1-64 letters, digits, '-' or '_'"
 
 
 def test_crash_is_logged_with_traceback_but_client_hears_only_internal_error(
-    caller: ManagementStub, log_lines: list[dict[str, Any]]
+    caller: ManagementStub, log_lines: list[dict[str, Any]], apigw: Any
 ) -> None:
     app = App()
 
@@ -200,7 +203,7 @@ def test_crash_is_logged_with_traceback_but_client_hears_only_internal_error(
     def say(event: Event) -> None:
         raise RuntimeError("database password is hunter2")
 
-    event = message_event("say", "{}")
+    event = apigw.message("say", "{}")
     assert app(event)["statusCode"] == 500
     [frame] = frames(caller, "conn-1=")
     assert frame == {
@@ -217,16 +220,17 @@ def test_crash_is_logged_with_traceback_but_client_hears_only_internal_error(
 
 
 def test_failing_error_frame_is_logged_not_raised(
-    caller: ManagementStub, log_lines: list[dict[str, Any]]
+    caller: ManagementStub, log_lines: list[dict[str, Any]], apigw: Any
 ) -> None:
     app = App()
     caller.disconnect("conn-1=")  # the caller left: @connections answers 410
-    assert app(message_event("dance", "{}"))["statusCode"] == 404
+    assert app(apigw.message("dance", "{}"))["statusCode"] == 404
     assert any("not delivered" in line["message"] for line in log_lines)
 
 
 def test_error_handler_can_turn_an_exception_into_a_client_error_frame(
     caller: ManagementStub,
+    apigw: Any,
 ) -> None:
     app = App()
 
@@ -235,29 +239,32 @@ def test_error_handler_can_turn_an_exception_into_a_client_error_frame(
         raise BadRequest(f"missing field {exc}")
 
     app.route("join")(lambda event: event.json["room"])
-    assert app(message_event("join", {"action": "join"}))["statusCode"] == 400
+    assert app(apigw.message("join", {"action": "join"}))["statusCode"] == 400
     [frame] = frames(caller, "conn-1=")
     assert (frame["code"], frame["message"]) == ("bad_request", "missing field 'room'")
 
 
-def test_error_handler_that_raises_is_treated_as_a_crash(caller: ManagementStub) -> None:
+def test_error_handler_that_raises_is_treated_as_a_crash(
+    caller: ManagementStub, apigw: Any
+) -> None:
     app = App()
     app.errorhandler(KeyError)(lambda event, exc: 1 / 0)
     app.route("say")(lambda event: {}["missing"])
-    assert app(message_event("say", "{}"))["statusCode"] == 500
+    assert app(apigw.message("say", "{}"))["statusCode"] == 500
     assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
 
 
 def test_reply_that_cannot_be_encoded_is_a_crash_not_a_lambda_error(
     caller: ManagementStub,
+    apigw: Any,
 ) -> None:
     app = App()
     app.route("say")(lambda event: {"when": object()})
-    assert app(message_event("say", "{}"))["statusCode"] == 500
+    assert app(apigw.message("say", "{}"))["statusCode"] == 500
     assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
 
 
-def test_connect_response_status_refuses_the_handshake() -> None:
+def test_connect_response_status_refuses_the_handshake(apigw: Any) -> None:
     app = App()
 
     @app.connect
@@ -266,11 +273,11 @@ def test_connect_response_status_refuses_the_handshake() -> None:
             return Response(401)
         return None
 
-    assert app(connect_event(query={"name": "bob"}))["statusCode"] == 401
-    assert app(connect_event(query={"name": "alice"}))["statusCode"] == 200
+    assert app(apigw.connect(query={"name": "bob"}))["statusCode"] == 401
+    assert app(apigw.connect(query={"name": "alice"}))["statusCode"] == 200
 
 
-def test_connect_errors_map_to_handshake_statuses() -> None:
+def test_connect_errors_map_to_handshake_statuses(apigw: Any) -> None:
     app = App()
 
     @app.connect
@@ -285,34 +292,34 @@ def test_connect_errors_map_to_handshake_statuses() -> None:
         raise RuntimeError("boom")
 
     status = {
-        k: app(connect_event(query={"kind": k}))["statusCode"]
+        k: app(apigw.connect(query={"kind": k}))["statusCode"]
         for k in ("unauthorized", "forbidden", "bad", "crash")
     }
     assert status == {"unauthorized": 401, "forbidden": 403, "bad": 400, "crash": 500}
 
 
-def test_connect_passes_the_chosen_subprotocol_and_never_echoes_a_token() -> None:
+def test_connect_passes_the_chosen_subprotocol_and_never_echoes_a_token(apigw: Any) -> None:
     app = App()
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
     offered = {"Sec-WebSocket-Protocol": f"bearer, {token}"}
-    response = app(connect_event(headers=offered))
+    response = app(apigw.connect(headers=offered))
     assert response["headers"] == {"Sec-WebSocket-Protocol": "bearer"}
 
     @app.connect
     def connect(event: Event) -> Response:
         return Response(headers={"Sec-WebSocket-Protocol": "chat.v2"})
 
-    response = app(connect_event(headers={"Sec-WebSocket-Protocol": "chat.v1, chat.v2"}))
+    response = app(apigw.connect(headers={"Sec-WebSocket-Protocol": "chat.v1, chat.v2"}))
     assert response["headers"] == {"Sec-WebSocket-Protocol": "chat.v2"}
-    assert "headers" not in App()(connect_event())
+    assert "headers" not in App()(apigw.connect())
 
 
-def test_current_event_is_set_during_dispatch_and_reset_after() -> None:
+def test_current_event_is_set_during_dispatch_and_reset_after(apigw: Any) -> None:
     app = App()
     seen: list[Any] = []
     context = object()
     app.route("peek")(lambda e: seen.append((current_event.get(), current_lambda_context.get())))
-    event = message_event("peek", "{}")
+    event = apigw.message("peek", "{}")
     app(event, context)
     assert seen == [(event, context)]
     assert current_event.get() is None and current_lambda_context.get() is None
@@ -320,10 +327,11 @@ def test_current_event_is_set_during_dispatch_and_reset_after() -> None:
 
 def test_one_log_line_per_invocation_with_ids_and_duration(
     log_lines: list[dict[str, Any]],
+    apigw: Any,
 ) -> None:
     app = App()
     app.route("say")(lambda event: None)
-    event = message_event("say", "{}")
+    event = apigw.message("say", "{}")
     app(event)
     [line] = [line for line in log_lines if "durationMs" in line]
     assert line["connectionId"] == "conn-1="
@@ -335,6 +343,7 @@ def test_one_log_line_per_invocation_with_ids_and_duration(
 
 def test_counters_are_flushed_as_one_emf_line_per_invocation(
     monkeypatch: pytest.MonkeyPatch,
+    apigw: Any,
 ) -> None:
     written: list[str] = []
     monkeypatch.setattr(metrics, "writer", written.append)
@@ -345,22 +354,23 @@ def test_counters_are_flushed_as_one_emf_line_per_invocation(
         metrics.incr("MessagesSent", 2)
         metrics.incr("MessagesSent")
 
-    app(message_event("say", "{}"))
+    app(apigw.message("say", "{}"))
     [line] = written
     document = json.loads(line)
     assert document["MessagesSent"] == 3
     assert document["Route"] == "say"
-    app(message_event("say", "{}"))
+    app(apigw.message("say", "{}"))
     assert len(written) == 2 and json.loads(written[1])["MessagesSent"] == 3
 
 
 def test_connect_records_the_connection_before_the_handler(
     table: str,  # noqa: F811
+    apigw: Any,
 ) -> None:
     app = App()
     seen: list[Any] = []
     app.connect(lambda event: seen.append(app.connections.get(event.connection_id)))
-    event = connect_event("conn-9=", authorizer={"principalId": "alice"})
+    event = apigw.connect("conn-9=", authorizer={"principalId": "alice"})
     assert app(event)["statusCode"] == 200
     assert seen[0] is not None
     stored = app.connections.get("conn-9=")
@@ -369,6 +379,7 @@ def test_connect_records_the_connection_before_the_handler(
 
 def test_refused_or_crashed_connect_leaves_no_connection_behind(
     table: str,  # noqa: F811
+    apigw: Any,
 ) -> None:
     app = App()
 
@@ -378,14 +389,15 @@ def test_refused_or_crashed_connect_leaves_no_connection_behind(
             raise RuntimeError("boom")
         return Response(403)
 
-    assert app(connect_event("conn-a=", query={"x": "1"}))["statusCode"] == 403
-    assert app(connect_event("conn-b=", query={"crash": "1"}))["statusCode"] == 500
+    assert app(apigw.connect("conn-a=", query={"x": "1"}))["statusCode"] == 403
+    assert app(apigw.connect("conn-b=", query={"crash": "1"}))["statusCode"] == 500
     assert app.connections.get("conn-a=") is None
     assert app.connections.get("conn-b=") is None
 
 
 def test_disconnect_forgets_the_connection_and_its_rooms_even_if_the_handler_fails(
     table: str,  # noqa: F811
+    apigw: Any,
 ) -> None:
     app = App()
 
@@ -393,15 +405,16 @@ def test_disconnect_forgets_the_connection_and_its_rooms_even_if_the_handler_fai
     def gone(event: Event) -> None:
         raise RuntimeError("cleanup bug")
 
-    app(connect_event("conn-d="))
+    app(apigw.connect("conn-d="))
     app.rooms.join("conn-d=", "lobby")
-    assert app(disconnect_event("conn-d="))["statusCode"] == 500
+    assert app(apigw.disconnect("conn-d="))["statusCode"] == 500
     assert app.connections.get("conn-d=") is None
     assert app.rooms.members("lobby") == []
 
 
 def test_handlers_are_traced_as_xray_subsegments_in_a_traced_invocation(
     monkeypatch: pytest.MonkeyPatch,
+    apigw: Any,
 ) -> None:
     core = pytest.importorskip("aws_xray_sdk.core", reason="needs aws_xray_sdk installed")
     from wsgate import tracing
@@ -418,7 +431,7 @@ def test_handlers_are_traced_as_xray_subsegments_in_a_traced_invocation(
 
     segment = recorder.begin_segment("test-invocation")
     try:
-        app(message_event("say", "{}"))
+        app(apigw.message("say", "{}"))
         [subsegment] = segment.subsegments
         assert subsegment.name == "wsgate say"
         assert subsegment.annotations == {"route": "say"}

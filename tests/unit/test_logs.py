@@ -9,15 +9,14 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import connect_event, message_event
 from wsgate import App, logs
 from wsgate.events import Event
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
 
 
-def test_authorization_and_cookie_headers_are_masked_in_both_maps() -> None:
-    event = connect_event(
+def test_authorization_and_cookie_headers_are_masked_in_both_maps(apigw: Any) -> None:
+    event = apigw.connect(
         headers={"Authorization": f"Bearer {TOKEN}", "Cookie": "sid=1", "X-Trace": "keep"}
     )
     safe = logs.redact_event(event)
@@ -29,8 +28,8 @@ def test_authorization_and_cookie_headers_are_masked_in_both_maps() -> None:
     assert event["headers"]["Authorization"] == f"Bearer {TOKEN}"  # the event is not changed
 
 
-def test_subprotocol_tokens_are_masked_but_protocol_names_kept() -> None:
-    event = connect_event(headers={"Sec-WebSocket-Protocol": f"bearer, {TOKEN}, chat.v1"})
+def test_subprotocol_tokens_are_masked_but_protocol_names_kept(apigw: Any) -> None:
+    event = apigw.connect(headers={"Sec-WebSocket-Protocol": f"bearer, {TOKEN}, chat.v1"})
     safe = logs.redact_event(event)
     assert safe["headers"]["Sec-WebSocket-Protocol"] == f"bearer, {logs.REDACTED}, chat.v1"
     assert TOKEN not in json.dumps(safe)
@@ -40,8 +39,8 @@ def test_subprotocol_tokens_are_masked_but_protocol_names_kept() -> None:
     "name",
     ["token", "access_token", "auth", "Authorization", "key", "api_key", "password", "secret"],
 )
-def test_token_like_query_parameters_are_masked(name: str) -> None:
-    event = connect_event(query={name: "s3cr3t-value", "room": "lobby"})
+def test_token_like_query_parameters_are_masked(name: str, apigw: Any) -> None:
+    event = apigw.connect(query={name: "s3cr3t-value", "room": "lobby"})
     safe = logs.redact_event(event)
     assert safe["queryStringParameters"] == {name: logs.REDACTED, "room": "lobby"}
     assert safe["multiValueQueryStringParameters"][name] == [logs.REDACTED]
@@ -50,6 +49,7 @@ def test_token_like_query_parameters_are_masked(name: str) -> None:
 
 def test_lines_logged_inside_a_handler_carry_the_invocation_ids(
     log_lines: list[dict[str, Any]],
+    apigw: Any,
 ) -> None:
     app = App()
     user_log = logging.getLogger("wsgate.user")
@@ -58,7 +58,7 @@ def test_lines_logged_inside_a_handler_carry_the_invocation_ids(
     def say(event: Event) -> None:
         user_log.warning("something odd", extra={"room": "lobby"})
 
-    event = message_event("say", "{}", connection_id="conn-7=")
+    event = apigw.message("say", "{}", connection_id="conn-7=")
     app(event)
     [line] = [line for line in log_lines if line["message"] == "something odd"]
     assert line["level"] == "WARNING"
@@ -79,14 +79,14 @@ app(json.load(sys.stdin))
 """
 
 
-def run_app_in_fresh_interpreter(level: str | None) -> list[dict[str, Any]]:
+def run_app_in_fresh_interpreter(level: str | None, apigw: Any) -> list[dict[str, Any]]:
     """Run one invocation in a new interpreter, as Lambda does, and parse what it printed."""
     env = {"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1"}
     if level:
         env["WSGATE_LOG_LEVEL"] = level
     out = subprocess.run(
         [sys.executable, "-c", APP_SCRIPT],
-        input=json.dumps(message_event("say", "{}")),
+        input=json.dumps(apigw.message("say", "{}")),
         env=env,
         capture_output=True,
         text=True,
@@ -95,19 +95,19 @@ def run_app_in_fresh_interpreter(level: str | None) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_app_prints_one_json_line_per_invocation_to_stdout() -> None:
-    [line] = [x for x in run_app_in_fresh_interpreter(None) if "durationMs" in x]
+def test_app_prints_one_json_line_per_invocation_to_stdout(apigw: Any) -> None:
+    [line] = [x for x in run_app_in_fresh_interpreter(None, apigw) if "durationMs" in x]
     assert line["level"] == "INFO" and line["routeKey"] == "say"
     assert line["connectionId"] == "conn-1=" and line["requestId"].endswith("=")
     assert line["statusCode"] == 200 and line["durationMs"] >= 0
 
 
-def test_wsgate_log_level_silences_info_lines() -> None:
-    assert [x for x in run_app_in_fresh_interpreter("WARNING") if "durationMs" in x] == []
+def test_wsgate_log_level_silences_info_lines(apigw: Any) -> None:
+    assert [x for x in run_app_in_fresh_interpreter("WARNING", apigw) if "durationMs" in x] == []
 
 
-def test_direct_invocation_line_matches_the_formatter_exactly() -> None:
-    event = message_event("sáy", "{}", connection_id='quo"te=')
+def test_direct_invocation_line_matches_the_formatter_exactly(apigw: Any) -> None:
+    event = apigw.message("sáy", "{}", connection_id='quo"te=')
     token = logs.current_event.set(event)
     try:
         fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error"}
@@ -124,11 +124,12 @@ def test_direct_invocation_line_matches_the_formatter_exactly() -> None:
 
 def test_debug_level_logs_each_event_with_credentials_masked(
     log_lines: list[dict[str, Any]],
+    apigw: Any,
 ) -> None:
     app = App()
     logs.logger.setLevel(logging.DEBUG)
     try:
-        app(connect_event(headers={"Authorization": TOKEN}, query={"token": TOKEN, "room": "a"}))
+        app(apigw.connect(headers={"Authorization": TOKEN}, query={"token": TOKEN, "room": "a"}))
     finally:
         logs.logger.setLevel(logs.level_from_env())
     [line] = [line for line in log_lines if line["message"] == "event received"]

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import wsgate
-from conftest import message_event
 from mgmt_stub import ManagementStub, clean_env, mgmt  # noqa: F401 - fixtures
 from wsgate import App, metrics
 
@@ -69,6 +68,7 @@ def test_messages_sent_by_a_handler_are_counted_in_its_invocation_line(
     written: list[str],
     mgmt: ManagementStub,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    apigw: Any,
 ) -> None:
     monkeypatch.setenv("WSGATE_ENDPOINT", mgmt.endpoint)
     mgmt.connect("a=", "b=")
@@ -79,7 +79,7 @@ def test_messages_sent_by_a_handler_are_counted_in_its_invocation_line(
     def say(event: Any) -> None:
         wsgate.broadcast(["a=", "b=", "c="], {"text": "hi"})
 
-    app(message_event("say", "{}", connection_id="a="))
+    app(apigw.message("say", "{}", connection_id="a="))
     [line] = written
     document = json.loads(line)
     assert document["MessagesSent"] == 2

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from conftest import connect_event, disconnect_event, message_event
 from mgmt_stub import ManagementStub, clean_env, mgmt  # noqa: F401 - fixtures
 from wsgate import RegistrationError, Response, Server, route
 from wsgate.events import Event
@@ -40,47 +39,47 @@ class Chat(Server):
         return {"type": "pong" if event.route_key == "ping" else "hello"}
 
 
-def test_instance_is_the_handler_and_routes_to_marked_methods() -> None:
+def test_instance_is_the_handler_and_routes_to_marked_methods(apigw: Any) -> None:
     handler = Chat()
-    assert handler(message_event("say", {"text": "hi"})) == {
+    assert handler(apigw.message("say", {"text": "hi"})) == {
         "statusCode": 200,
         "body": '{"said":"hi"}',
     }
-    assert json.loads(handler(message_event("ping", "{}"))["body"]) == {"type": "pong"}
-    assert json.loads(handler(message_event("hello", "{}"))["body"]) == {"type": "hello"}
-    assert handler(message_event("other", "{}"))["body"] == "unrouted other"
+    assert json.loads(handler(apigw.message("ping", "{}"))["body"]) == {"type": "pong"}
+    assert json.loads(handler(apigw.message("hello", "{}"))["body"]) == {"type": "hello"}
+    assert handler(apigw.message("other", "{}"))["body"] == "unrouted other"
     assert handler.log == ["say"]
 
 
-def test_lifecycle_methods_keep_app_semantics() -> None:
+def test_lifecycle_methods_keep_app_semantics(apigw: Any) -> None:
     handler = Chat()
-    assert handler(connect_event())["statusCode"] == 400
-    assert handler(connect_event(query={"name": "alice"}))["statusCode"] == 200
-    handler(disconnect_event(code=1005))
+    assert handler(apigw.connect())["statusCode"] == 400
+    assert handler(apigw.connect(query={"name": "alice"}))["statusCode"] == 200
+    handler(apigw.disconnect(code=1005))
     assert handler.log == ["connect", "connect", "disconnect 1005"]
 
 
-def test_class_handler_is_one_shared_instance_per_class() -> None:
+def test_class_handler_is_one_shared_instance_per_class(apigw: Any) -> None:
     class Other(Chat):
         pass
 
     assert Chat.handler is Chat.handler
     assert Other.handler is Other.handler
     assert Other.handler is not Chat.handler
-    Chat.handler(message_event("say", {"text": "a"}))
-    Chat.handler(message_event("say", {"text": "b"}))
+    Chat.handler(apigw.message("say", {"text": "a"}))
+    Chat.handler(apigw.message("say", {"text": "b"}))
     assert Chat.handler.log == ["say", "say"]
 
 
-def test_subclass_inherits_routes_and_can_add_more() -> None:
+def test_subclass_inherits_routes_and_can_add_more(apigw: Any) -> None:
     class Bigger(Chat):
         @route("shout")
         def shout(self, event: Event) -> str:
             return event.json["text"].upper()
 
     handler = Bigger()
-    assert handler(message_event("shout", {"text": "hey"}))["body"] == "HEY"
-    assert handler(message_event("say", {"text": "x"}))["body"] == '{"said":"x"}'
+    assert handler(apigw.message("shout", {"text": "hey"}))["body"] == "HEY"
+    assert handler(apigw.message("say", {"text": "x"}))["body"] == '{"said":"x"}'
 
 
 def test_two_methods_for_one_route_raise_at_class_definition() -> None:
@@ -99,6 +98,7 @@ def test_two_methods_for_one_route_raise_at_class_definition() -> None:
 def test_without_on_message_unknown_routes_get_an_error_frame(
     mgmt: ManagementStub,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    apigw: Any,
 ) -> None:
     monkeypatch.setenv("WSGATE_ENDPOINT", mgmt.endpoint)
     mgmt.connect("conn-1=")
@@ -107,12 +107,12 @@ def test_without_on_message_unknown_routes_get_an_error_frame(
         @route("say")
         def say(self, event: Event) -> None: ...
 
-    assert Minimal()(message_event("dance", "{}"))["statusCode"] == 404
+    assert Minimal()(apigw.message("dance", "{}"))["statusCode"] == 404
     [frame] = [json.loads(b) for b in mgmt.received["conn-1="]]
     assert frame["code"] == "unknown_action"
 
 
-def test_on_error_answers_exceptions_and_middleware_wraps_methods() -> None:
+def test_on_error_answers_exceptions_and_middleware_wraps_methods(apigw: Any) -> None:
     class Careful(Server):
         def __init__(self) -> None:
             super().__init__()
@@ -131,6 +131,6 @@ def test_on_error_answers_exceptions_and_middleware_wraps_methods() -> None:
             return Response(400, {"error": type(exc).__name__})
 
     handler = Careful()
-    assert handler(message_event("divide", {"by": 0}))["body"] == '{"error":"ZeroDivisionError"}'
-    assert handler(message_event("divide", {"by": 2}))["body"] == "0.5"
+    assert handler(apigw.message("divide", {"by": 0}))["body"] == '{"error":"ZeroDivisionError"}'
+    assert handler(apigw.message("divide", {"by": 2}))["body"] == "0.5"
     assert handler.seen == ["divide", "divide"]

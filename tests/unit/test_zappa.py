@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import connect_event, disconnect_event, message_event
 from mgmt_stub import ManagementStub, clean_env, mgmt  # noqa: F401 - fixtures
 from wsgate.compat import zappa
 
@@ -79,31 +78,39 @@ def client(mgmt: ManagementStub, monkeypatch: pytest.MonkeyPatch) -> ManagementS
     return mgmt
 
 
-def test_decorator_example_runs_unchanged(load_app: Any, client: ManagementStub) -> None:
+def test_decorator_example_runs_unchanged(
+    load_app: Any, client: ManagementStub, apigw: Any
+) -> None:
     load_app(DECORATOR_EXAMPLE)
-    assert zappa.handler(connect_event(), None) == {"statusCode": 200}
-    assert zappa.handler(message_event("$default", {"action": "anything"}), None) == {
+    assert zappa.handler(apigw.connect(), None) == {"statusCode": 200}
+    assert zappa.handler(apigw.message("$default", {"action": "anything"}), None) == {
         "statusCode": 200
     }
-    assert zappa.handler(disconnect_event(), None) == {"statusCode": 200}
+    assert zappa.handler(apigw.disconnect(), None) == {"statusCode": 200}
     assert [json.loads(b) for b in client.received["conn-1="]] == [{"msg": "hello"}]
 
 
-def test_class_example_echoes_through_send_message(load_app: Any, client: ManagementStub) -> None:
+def test_class_example_echoes_through_send_message(
+    load_app: Any, client: ManagementStub, apigw: Any
+) -> None:
     load_app(CLASS_EXAMPLE)
-    assert zappa.lambda_handler(connect_event(), None)["statusCode"] == 200
-    zappa.lambda_handler(message_event("$default", "hi there"), None)
+    assert zappa.lambda_handler(apigw.connect(), None)["statusCode"] == 200
+    zappa.lambda_handler(apigw.message("$default", "hi there"), None)
     assert [json.loads(b) for b in client.received["conn-1="]] == [{"echo": "hi there"}]
 
 
-def test_every_route_key_reaches_on_message(load_app: Any, client: ManagementStub) -> None:
+def test_every_route_key_reaches_on_message(
+    load_app: Any, client: ManagementStub, apigw: Any
+) -> None:
     load_app(CLASS_EXAMPLE)
-    zappa.handler(message_event("sendmessage", {"action": "sendmessage"}), None)
+    zappa.handler(apigw.message("sendmessage", {"action": "sendmessage"}), None)
     [body] = client.received["conn-1="]
     assert json.loads(json.loads(body)["echo"]) == {"action": "sendmessage"}
 
 
-def test_class_registers_only_overridden_methods_and_shares_one_instance(load_app: Any) -> None:
+def test_class_registers_only_overridden_methods_and_shares_one_instance(
+    load_app: Any, apigw: Any
+) -> None:
     load_app("")
     created: list[object] = []
 
@@ -116,11 +123,11 @@ def test_class_registers_only_overridden_methods_and_shares_one_instance(load_ap
 
     assert zappa.get_handler("$connect") is zappa.get_handler("anything")  # falls back
     assert set(zappa._registry) == {"$default"}
-    assert zappa.handler(message_event("$default", "x"))["body"] == "1"
-    assert zappa.handler(message_event("$default", "x"))["body"] == "1"
+    assert zappa.handler(apigw.message("$default", "x"))["body"] == "1"
+    assert zappa.handler(apigw.message("$default", "x"))["body"] == "1"
 
 
-def test_status_code_from_connect_refuses_the_handshake(load_app: Any) -> None:
+def test_status_code_from_connect_refuses_the_handshake(load_app: Any, apigw: Any) -> None:
     load_app(
         """
         from wsgate.compat.zappa import on_connect, on_message
@@ -136,9 +143,9 @@ def test_status_code_from_connect_refuses_the_handshake(load_app: Any) -> None:
             return {"statusCode": 200, "body": event["body"].upper()}
         """
     )
-    assert zappa.handler(connect_event(query={"token": "nope"}))["statusCode"] == 401
-    assert zappa.handler(connect_event(query={"token": "s3cret"}))["statusCode"] == 200
-    assert zappa.handler(message_event("$default", "two-way"))["body"] == "TWO-WAY"
+    assert zappa.handler(apigw.connect(query={"token": "nope"}))["statusCode"] == 401
+    assert zappa.handler(apigw.connect(query={"token": "s3cret"}))["statusCode"] == 200
+    assert zappa.handler(apigw.message("$default", "two-way"))["body"] == "TWO-WAY"
 
 
 def test_send_message_outside_a_websocket_invocation_uses_wsgate_endpoint(
@@ -152,18 +159,19 @@ def test_send_message_outside_a_websocket_invocation_uses_wsgate_endpoint(
 def test_send_message_finds_the_endpoint_from_the_event_being_handled(
     load_app: Any,
     mgmt: ManagementStub,  # noqa: F811
+    apigw: Any,
 ) -> None:
     load_app(DECORATOR_EXAMPLE)
     mgmt.connect("conn-1=")
-    event = message_event("$default", "{}")
+    event = apigw.message("$default", "{}")
     host = mgmt.endpoint.split("/")[2]  # 127.0.0.1:port, as the local gateway reports it
     event["requestContext"]["domainName"] = host
     zappa.handler(event, None)
     assert [json.loads(b) for b in mgmt.received["conn-1="]] == [{"msg": "hello"}]
 
 
-def test_older_send_message_event_form_still_works(client: ManagementStub) -> None:
-    zappa.send_message(message_event("$default", "{}"), {"ok": True})
+def test_older_send_message_event_form_still_works(client: ManagementStub, apigw: Any) -> None:
+    zappa.send_message(apigw.message("$default", "{}"), {"ok": True})
     assert [json.loads(b) for b in client.received["conn-1="]] == [{"ok": True}]
 
 
@@ -175,8 +183,8 @@ def test_validate_registry_names_the_missing_decorator(load_app: Any) -> None:
         zappa.validate_registry()
 
 
-def test_is_websocket_event_recognises_the_three_event_types() -> None:
-    assert zappa.is_websocket_event(connect_event())
-    assert zappa.is_websocket_event(message_event("x", "{}"))
-    assert zappa.is_websocket_event(disconnect_event())
+def test_is_websocket_event_recognises_the_three_event_types(apigw: Any) -> None:
+    assert zappa.is_websocket_event(apigw.connect())
+    assert zappa.is_websocket_event(apigw.message("x", "{}"))
+    assert zappa.is_websocket_event(apigw.disconnect())
     assert not zappa.is_websocket_event({"httpMethod": "GET", "requestContext": {}})
