@@ -56,16 +56,26 @@ class Worker:
     async def call(self, request: dict[str, Any], timeout_s: float) -> Outcome:
         assert self.proc.stdin is not None
         data = _dumps(request).encode()
+        timed_out = False
+
+        def on_timeout() -> None:
+            # Killing the worker ends the pending read; no task per call is needed.
+            nonlocal timed_out
+            timed_out = True
+            self.kill()
+
+        timer = asyncio.get_running_loop().call_later(timeout_s, on_timeout)
         try:
             self.proc.stdin.write(_LEN.pack(len(data)) + data)
-            reply = await asyncio.wait_for(self._read(), timeout_s)
-        except TimeoutError:
-            self.kill()
-            return Outcome("timeout", error_message="Task timed out")
+            reply = await self._read()
         except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
             self.kill()
+            if timed_out:
+                return Outcome("timeout", error_message="Task timed out")
             code = self.proc.returncode
             return Outcome("crash", error_message=f"worker exited (status {code})")
+        finally:
+            timer.cancel()
         if "errorMessage" in reply:
             return Outcome(
                 "error",
