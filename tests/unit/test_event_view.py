@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import string
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from wsgate import BadRequest, Event
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -284,3 +287,27 @@ def test_missing_event_type_is_inferred_from_the_route_key() -> None:
     assert Event({"requestContext": {"routeKey": "say"}}).event_type == "MESSAGE"
     empty = Event({})
     assert (empty.route_key, empty.connection_id, empty.connected_at) == ("", "", None)
+
+
+header_names = st.text(alphabet=string.ascii_letters + "-", min_size=1, max_size=20)
+header_values = st.text(alphabet=string.printable, max_size=30)
+
+
+@given(
+    headers=st.dictionaries(header_names, st.lists(header_values, min_size=1, max_size=3)),
+    data=st.data(),
+)
+def test_any_spelling_of_a_header_name_finds_its_values(
+    headers: dict[str, list[str]], data: st.DataObject
+) -> None:
+    # API Gateway's pair of maps: the single map holds the last value of each name.
+    unique = {name.lower(): (name, values) for name, values in headers.items()}
+    multi = {name: values for name, values in unique.values()}
+    single = {name: values[-1] for name, values in unique.values()}
+    view = Event({"headers": single, "multiValueHeaders": multi}).headers
+    for name, values in multi.items():
+        spelling = "".join(c.upper() if data.draw(st.booleans()) else c.lower() for c in name)
+        assert view[spelling] == values[-1]
+        assert view.get_all(spelling) == values
+        assert spelling in view
+    assert len(view) == len(multi)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import string
 import subprocess
 import sys
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from wsgate import App, logs
 from wsgate.events import Event
 
@@ -136,3 +139,25 @@ def test_debug_level_logs_each_event_with_credentials_masked(
     assert line["event"]["queryStringParameters"]["room"] == "a"
     assert line["event"]["requestContext"]["routeKey"] == "$connect"
     assert TOKEN not in json.dumps(log_lines)
+
+
+@given(
+    name=st.sampled_from(sorted(logs.SECRET_QUERY)),
+    secret=st.text(alphabet=string.ascii_letters + string.digits + "-_.~", min_size=8),
+    upper=st.booleans(),
+)
+def test_no_spelling_of_a_secret_parameter_leaks_its_value(
+    name: str, secret: str, upper: bool
+) -> None:
+    key = name.upper() if upper else name
+    raw = {
+        "queryStringParameters": {key: secret, "room": "lobby"},
+        "multiValueQueryStringParameters": {key: [secret, secret], "room": ["lobby"]},
+        "requestContext": {"routeKey": "$connect"},
+    }
+    safe = logs.redact_event(raw)
+    assert safe["queryStringParameters"] == {key: logs.REDACTED, "room": "lobby"}
+    assert safe["multiValueQueryStringParameters"] == {
+        key: [logs.REDACTED, logs.REDACTED],
+        "room": ["lobby"],
+    }
