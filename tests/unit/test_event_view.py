@@ -253,6 +253,12 @@ def test_invalid_json_raises_bad_request_every_time() -> None:
         _ = Event({"requestContext": {"routeKey": "say"}}).json
 
 
+def test_hand_made_event_with_an_object_body_reads_as_its_json() -> None:
+    event = Event({"requestContext": {"routeKey": "say"}, "body": {"text": "hi"}})
+    assert event.body == '{"text":"hi"}'
+    assert event.json == {"text": "hi"}
+
+
 def test_json_is_parsed_once() -> None:
     event = Event({"requestContext": {"routeKey": "say"}, "body": '{"a": [1]}'})
     assert event.json is event.json
