@@ -387,4 +387,6 @@ def _accept(event: Event) -> None:
 
 def _unknown(event: Event) -> Any:
     """Stand-in when a route has no handler and there is no default handler."""
+    if event.route_key in ("", DEFAULT):
+        raise UnknownAction("this message matches no route and the app has no default handler")
     raise UnknownAction(f"no handler for action {event.route_key!r}")

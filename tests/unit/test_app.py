@@ -90,6 +90,10 @@ def test_no_handler_and_no_default_sends_unknown_action_frame(
         "message": "no handler for action 'dance'",
         "requestId": event["requestContext"]["requestId"],
     }
+    app(apigw.message("$default", "not json"))
+    assert frames(caller, "conn-1=")[1]["message"] == (
+        "this message matches no route and the app has no default handler"
+    )
 
 
 def test_second_handler_for_a_route_key_raises_naming_both() -> None:
