@@ -171,6 +171,9 @@ class Gateway:
             self.config.authorizer_handler,
             env,
             self.workers,
+            on_load_error=lambda trace: self.log.write(
+                "cannot import the handler (events will fail until it is fixed):\n" + trace.rstrip()
+            ),
         )
         load_error = (await asyncio.gather(self.pool.start(), dynamo_started))[0]
         if load_error:

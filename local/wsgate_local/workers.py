@@ -13,7 +13,7 @@ import contextlib
 import json
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,7 @@ class WorkerPool:
         authorizer: str | None,
         env: Mapping[str, str],
         size: int,
+        on_load_error: Callable[[str], None] | None = None,
     ) -> None:
         self.source_dir = source_dir
         self.handler = handler
@@ -125,6 +126,8 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.last_load_error: str | None = None
+        self._on_load_error = on_load_error
+        self._reported_generation = -1
 
     async def _spawn(self) -> Worker:
         proc = await asyncio.create_subprocess_exec(
@@ -173,8 +176,16 @@ class WorkerPool:
                 return
             if self._closed:
                 await fresh.stop()
-            else:
-                self._idle.put_nowait(fresh)
+                return
+            if (
+                fresh.load_error
+                and self._on_load_error is not None
+                and self._reported_generation != fresh.generation
+            ):
+                # Once per reload: a broken edit shows up at once, not at the next event.
+                self._reported_generation = fresh.generation
+                self._on_load_error(fresh.load_error)
+            self._idle.put_nowait(fresh)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)

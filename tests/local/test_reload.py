@@ -10,7 +10,7 @@ from conftest import RECORDER, Recorder
 from wsgate_local.testing import start_gateway
 
 
-def test_source_change_reloads_the_workers(tmp_path):
+def test_source_changes_reload_the_workers_even_when_they_break_the_import(tmp_path):
     app_dir = tmp_path / "app"
     shutil.copytree(RECORDER, app_dir)
     # the copy is no longer beside the repository: point its module block at it by name
@@ -33,5 +33,15 @@ def test_source_change_reloads_the_workers(tmp_path):
                 client.send_json({"action": "echo"})
                 version = client.recv_json()["version"]
             assert version == 2
+            # a broken edit: events fail with API Gateway's frame, the gateway keeps running
+            source.write_text("this is not python\n")
+            later += 5
+            os.utime(source, (later, later))
+            frame = ""
+            while "Internal server error" not in frame and time.monotonic() < deadline:
+                time.sleep(0.2)
+                client.send_json({"action": "echo"})
+                frame = str(client.recv())
+            assert frame.startswith('{"message": "Internal server error"')
     finally:
         gw.stop()
