@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from . import _json
@@ -19,18 +18,40 @@ from . import _json
 HandlerResult = Any
 
 
-@dataclass(frozen=True, slots=True)
 class Response:
     """A handler's answer with a status and headers.
 
     ``Response(401)`` on ``$connect`` refuses the handshake with 401;
     ``Response(headers={"Sec-WebSocket-Protocol": "chat"})`` accepts a subprotocol; on a two-way
-    route ``body`` (dict, list, str or bytes) is sent back to the caller.
+    route ``body`` (dict, list, str or bytes) is sent back to the caller. Immutable. (A plain
+    class rather than a dataclass: importing ``dataclasses`` would add to every cold start.)
     """
 
-    status: int = 200
-    body: Any = None
-    headers: Mapping[str, str] | None = None
+    __slots__ = ("body", "headers", "status")
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] | None
+
+    def __init__(
+        self, status: int = 200, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "headers", headers)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Response is immutable; build a new one instead of setting {name}")
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status!r}, body={self.body!r}, headers={self.headers!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Response):
+            return NotImplemented
+        return (self.status, self.body, self.headers) == (other.status, other.body, other.headers)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, holds mutable values
 
     @property
     def ok(self) -> bool:
