@@ -451,3 +451,11 @@ def test_nothing_is_traced_outside_lambda() -> None:
     assert tracing.enabled() is False
     with tracing.subsegment("anything") as segment:
         assert segment is None
+
+
+def test_response_is_immutable_and_compares_by_value() -> None:
+    response = Response(401, headers={"Sec-WebSocket-Protocol": "chat"})
+    assert response == Response(401, None, {"Sec-WebSocket-Protocol": "chat"})
+    assert not response.ok and Response().ok
+    with pytest.raises(AttributeError):
+        response.status = 200  # type: ignore[misc]
