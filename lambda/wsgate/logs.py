@@ -129,14 +129,17 @@ def configure(stream: Any = None) -> logging.Logger:
 
     Called by ``App`` when it is created. Lambda sends stdout to CloudWatch Logs; the logger
     does not propagate, so the runtime's own root handler does not print each line twice.
+    ``WSGATE_LOG_LEVEL``, when set, always applies; otherwise a level set in code is kept.
     """
-    if not any(getattr(h, "_wsgate", False) for h in logger.handlers):
+    first = not any(getattr(h, "_wsgate", False) for h in logger.handlers)
+    if first:
         handler = logging.StreamHandler(stream) if stream is not None else _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         handler._wsgate = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
-    logger.setLevel(level_from_env())
+    if (first and logger.level == logging.NOTSET) or os.environ.get("WSGATE_LOG_LEVEL"):
+        logger.setLevel(level_from_env())
     return logger
 
 

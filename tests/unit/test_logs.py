@@ -161,3 +161,19 @@ def test_no_spelling_of_a_secret_parameter_leaks_its_value(
         key: [logs.REDACTED, logs.REDACTED],
         "room": ["lobby"],
     }
+
+
+def test_a_level_set_in_code_is_kept_unless_the_environment_names_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WSGATE_LOG_LEVEL", raising=False)
+    previous = logs.logger.level
+    try:
+        logs.logger.setLevel(logging.ERROR)
+        App()
+        assert logs.logger.level == logging.ERROR
+        monkeypatch.setenv("WSGATE_LOG_LEVEL", "debug")
+        App()
+        assert logs.logger.level == logging.DEBUG
+    finally:
+        logs.logger.setLevel(previous)
