@@ -7,6 +7,7 @@ Error frames travel through a stock boto3 client to a real @connections server o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -459,3 +460,17 @@ def test_response_is_immutable_and_compares_by_value() -> None:
     assert not response.ok and Response().ok
     with pytest.raises(AttributeError):
         response.status = 200  # type: ignore[misc]
+
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent / "events").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem[:60])
+def test_every_captured_event_is_dispatched_to_its_handler(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    app = App()
+    seen: list[str] = []
+    for register in (app.connect, app.disconnect, app.default, app.route("chat")):
+        register(lambda event: seen.append(event.route_key))
+    assert app(raw, None)["statusCode"] == 200
+    assert seen == [raw["requestContext"]["routeKey"]]
