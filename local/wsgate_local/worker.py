@@ -56,11 +56,26 @@ def load_callable(spec: str) -> Callable[..., Any]:
         raise ImportError(f"module {module_name!r} has no attribute {attr!r}") from None
 
 
+def _user_traceback(exc: BaseException) -> list[str]:
+    """The traceback without this module's and importlib's frames: the user's code only."""
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list(
+        [
+            frame
+            for frame in tb.stack
+            if frame.filename != __file__
+            and not frame.filename.startswith("<frozen importlib")
+            and os.path.basename(os.path.dirname(frame.filename)) != "importlib"
+        ]
+    )
+    return list(tb.format())
+
+
 def _error(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
-        "stackTrace": traceback.format_exception(exc),
+        "stackTrace": _user_traceback(exc),
     }
 
 
@@ -117,7 +132,7 @@ def main(argv: list[str]) -> None:
     try:
         target("invoke")
     except BaseException as exc:
-        load_error = "".join(traceback.format_exception(exc))
+        load_error = "".join(_user_traceback(exc))
     _write(out, {"ready": True, "loadError": load_error})
 
     while True:
