@@ -105,7 +105,7 @@ def per_call(fn: Any, event: dict[str, Any], number: int, repeat: int) -> float:
     return min(timer.repeat(repeat=repeat, number=number)) / number
 
 
-def measure(number: int, repeat: int) -> dict[str, Any]:
+def measure(number: int, repeat: int, levels: tuple[str, ...]) -> dict[str, Any]:
     os.environ.pop("WSGATE_TABLE", None)
     events = load_events()
     message_keys = {
@@ -125,7 +125,7 @@ def measure(number: int, repeat: int) -> dict[str, Any]:
     from wsgate import logs
 
     results: dict[str, Any] = {"events": {}, "number": number, "repeat": repeat}
-    for level in ("INFO", "WARNING"):
+    for level in levels:
         logs.logger.setLevel(level)
         rows = {}
         for name, event in events.items():
@@ -146,8 +146,9 @@ def main() -> None:
     quick = "--quick" in sys.argv
     if "--xray" not in sys.argv:
         sys.modules["aws_xray_sdk"] = None  # type: ignore[assignment]  # as in Lambda
-    number, repeat = (2000, 3) if quick else (20000, 5)
-    out.write_text(json.dumps(measure(number, repeat)))
+    number, repeat = (1000, 3) if quick else (5000, 5)
+    levels = ("INFO",) if "--xray" in sys.argv else ("INFO", "WARNING")
+    out.write_text(json.dumps(measure(number, repeat, levels)))
 
 
 if __name__ == "__main__":

@@ -65,20 +65,20 @@ def running(app_dir: Path, *, stage: str = "dev", timeout: float = 60.0) -> Iter
     argv = [*command(app_dir, port), "--quiet", "--no-reload"]
     with procs.server(argv, port, env=env, timeout=timeout, log=log):
         gw = Gateway(port, stage)
-        wait_until_ready(gw, timeout)
+        wait_until_ready(gw.ws_url, timeout)
         yield gw
 
 
-def wait_until_ready(gw: Gateway, timeout: float) -> None:
-    """Block until a WebSocket handshake succeeds: the port can open before the gateway's
-    table and workers are ready, and nothing may be timed before they are."""
+def wait_until_ready(url: str, timeout: float) -> None:
+    """Block until a WebSocket handshake succeeds: a port can open before the server's table
+    and workers are ready, and nothing may be timed before they are."""
     from websockets.sync.client import connect
 
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with connect(gw.ws_url, open_timeout=10, compression=None):
+            with connect(url, open_timeout=30, compression=None):
                 return
         except Exception as exc:  # refused handshakes are expected while it starts
             last = exc

@@ -16,8 +16,6 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-REPLY_TIMEOUT = 10.0
-
 
 def percentile(sorted_values: list[float], q: float) -> float:
     """The q-th percentile (0..100) by nearest rank; NaN for no values."""
@@ -60,7 +58,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         msg = message(i, seq, args.payload)
         sent = time.perf_counter()
         await ws.send(msg)
-        reply = await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT)
+        reply = await asyncio.wait_for(ws.recv(), args.reply_timeout)
         took = time.perf_counter() - sent
         if reply != msg:
             mismatches += 1
@@ -123,6 +121,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed round trips per client")
     parser.add_argument(
         "--warmup-seconds", type=float, default=0.0, help="keep warming up this long"
+    )
+    parser.add_argument(
+        "--reply-timeout", type=float, default=10.0, help="seconds; a client stops after one"
     )
     parser.add_argument("--connect-parallel", type=int, default=20)
     args = parser.parse_args()

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import procs
+from . import gateway, procs
 
 CACHE = procs.ROOT / ".cache" / "bench" / "peer"
 APP = Path(__file__).resolve().parent / "peer_app"
@@ -100,5 +100,7 @@ def running(stage: str = "dev") -> Iterator[str]:
     ]
     log = procs.ROOT / ".cache" / "bench" / "logs" / "serverless-offline.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"ws://127.0.0.1:{ws_port}/{stage}"
     with procs.server(argv, ws_port, env=env, cwd=CACHE, timeout=90, log=log):
-        yield f"ws://127.0.0.1:{ws_port}/{stage}"
+        gateway.wait_until_ready(url, 90)
+        yield url

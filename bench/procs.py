@@ -117,6 +117,7 @@ def run_json(argv: Sequence[str], timeout: float, env: dict[str, str] | None = N
         raise TimeoutError(f"{argv[1:4]} did not finish within {timeout:.0f} s") from None
     lines = [line for line in out.decode().splitlines() if line.strip()]
     if proc.returncode != 0 or not lines:
-        tail = err.decode()[-2000:]
-        raise RuntimeError(f"{' '.join(argv[1:4])} exited {proc.returncode}: {tail}")
+        errors = [line for line in err.decode().splitlines() if line.strip()]
+        last = errors[-1].strip() if errors else "no output"
+        raise RuntimeError(f"{' '.join(argv[1:3])} exited {proc.returncode}: {last[:300]}")
     return json.loads(lines[-1])
