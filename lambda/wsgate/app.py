@@ -356,7 +356,8 @@ def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     """Accept one of the client's subprotocols unless the handler chose one.
 
     A browser that offered subprotocols fails the handshake when none comes back, and API
-    Gateway does not answer for the integration; a token sent as a subprotocol is never echoed.
+    Gateway does not answer for the integration. A token sent as a subprotocol is echoed only
+    when it is the only entry offered (the browser needs one back; offer ``bearer`` too).
     """
     headers = proxy.get("headers") or {}
     if any(name.lower() == "sec-websocket-protocol" for name in headers):

@@ -63,7 +63,10 @@ def token_from_subprotocols(protocols: Sequence[str]) -> str | None:
 
 
 def choose_subprotocol(protocols: Sequence[str]) -> str | None:
-    """The subprotocol to accept: the first entry that is not a token (a browser needs one)."""
+    """The subprotocol to accept: the first entry that is not the token (a browser needs one).
+
+    When the token is the only entry, it is the only value the browser will accept back.
+    """
     if not protocols:
         return None
     token = token_from_subprotocols(protocols)

@@ -474,3 +474,9 @@ def test_every_captured_event_is_dispatched_to_its_handler(path: Path) -> None:
         register(lambda event: seen.append(event.route_key))
     assert app(raw, None)["statusCode"] == 200
     assert seen == [raw["requestContext"]["routeKey"]]
+
+
+def test_a_lone_subprotocol_token_is_echoed_so_the_browser_accepts(apigw: Any) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+    response = App()(apigw.connect(headers={"Sec-WebSocket-Protocol": token}))
+    assert response["headers"] == {"Sec-WebSocket-Protocol": token}
