@@ -89,9 +89,15 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
         ]
         return web.json_response({"connections": items})
 
+    async def wrong_stage(request: web.Request) -> web.Response:
+        # AWS answers a management call outside the stage's path with 403, not 404.
+        return error(403, "ForbiddenException", "Forbidden")
+
     return [
         web.post(base + "/{connection_id}", post),
         web.get(base + "/{connection_id}", get, allow_head=False),
         web.delete(base + "/{connection_id}", delete),
         web.get(base, listing, allow_head=False),
+        web.route("*", "/@connections/{connection_id}", wrong_stage),
+        web.route("*", "/{stage}/@connections/{connection_id}", wrong_stage),
     ]

@@ -88,3 +88,13 @@ def test_posting_to_a_connection_still_in_connect_is_gone(recorder):
     with gw.connect(query={"do": "post_self"}):
         entry = record.wait_for(lambda e: e["kind"] == "post_self")
     assert entry["outcome"] == "GoneException"
+
+
+def test_endpoint_without_the_stage_is_forbidden(recorder):
+    import boto3
+
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    stageless = boto3.client("apigatewaymanagementapi", endpoint_url=gw.endpoint.rsplit("/", 1)[0])
+    with client, pytest.raises(stageless.exceptions.ForbiddenException):
+        stageless.post_to_connection(ConnectionId=cid, Data=b"lost")
