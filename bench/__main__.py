@@ -442,7 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(bench.rows))
     write_json(out_dir / "latest.json", bench.rows, bench.series, meta, bench.raw)
     chart = out_dir / "roundtrips.png"
-    drawn = write_chart(chart, bench.series)
+    load = ", ".join(f"{x:.1f}" for x in meta["loadavg_at_start"])
+    footnote = (
+        f"{meta['utc']}, {meta['cpus']} CPUs, load average at start {load}; "
+        f"{'quick run' if args.quick else 'full run'}, {meta['seconds']:.0f} s"
+    )
+    drawn = write_chart(chart, bench.series, footnote)
     print(f"\nresults: {out_dir / 'latest.json'}" + (f", chart: {chart}" if drawn else ""))
     print(f"took {meta['seconds']:.0f} s")
     return 0

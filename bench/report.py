@@ -124,7 +124,15 @@ def write_json(
     tmp.replace(path)
 
 
-def write_chart(path: Path, series: dict[str, Any]) -> bool:
+def _style(label: str) -> tuple[str, str]:
+    """Colour by server, line style by payload."""
+    colour = (
+        "tab:gray" if "bare" in label else ("tab:orange" if "serverless" in label else "tab:blue")
+    )
+    return colour, ("--" if "KB" in label else "-")
+
+
+def write_chart(path: Path, series: dict[str, Any], footnote: str = "") -> bool:
     """Round trips/s and p99 latency against client count, one line per server and payload.
 
     ``series`` maps a label (``"wsgate local, 64 B"``) to a list of points
@@ -138,25 +146,28 @@ def write_chart(path: Path, series: dict[str, Any]) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_rps, ax_p99) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax_rps, ax_p99) = plt.subplots(1, 2, figsize=(11, 4.4))
     for label, points in sorted(lines.items()):
         pts = sorted(points, key=lambda p: p["clients"])
         xs = [p["clients"] for p in pts]
-        style = "--" if "bare" in label else ("-." if "serverless" in label else "-")
-        ax_rps.plot(xs, [p["rps"] for p in pts], style, marker="o", label=label)
-        ax_p99.plot(xs, [p["p99_ms"] for p in pts], style, marker="o", label=label)
-    ax_rps.set_title("Echo round trips per second")
+        colour, style = _style(label)
+        ax_rps.plot(xs, [p["rps"] for p in pts], style, color=colour, marker="o", label=label)
+        ax_p99.plot(xs, [p["p99_ms"] for p in pts], style, color=colour, marker="o", label=label)
+    ax_p99.axhline(100, color="tab:red", linewidth=0.8, linestyle=":", label="p99 target (100 ms)")
+    ax_rps.set_title("Echo round trips per second (higher is better)")
     ax_rps.set_xlabel("concurrent clients")
     ax_rps.set_ylabel("round trips / s")
     ax_rps.set_yscale("log")
-    ax_p99.set_title("p99 round-trip latency")
+    ax_p99.set_title("p99 round-trip latency (lower is better)")
     ax_p99.set_xlabel("concurrent clients")
     ax_p99.set_ylabel("ms")
     ax_p99.set_yscale("log")
     for ax in (ax_rps, ax_p99):
         ax.grid(True, which="both", alpha=0.3)
-    ax_p99.legend(fontsize=7, loc="best")
-    fig.tight_layout()
+    ax_rps.legend(fontsize=7, loc="best", handlelength=4)
+    if footnote:
+        fig.text(0.01, 0.01, footnote, fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.04 if footnote else 0, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
