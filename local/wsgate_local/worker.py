@@ -104,10 +104,14 @@ def _read(inp: BinaryIO) -> dict[str, Any] | None:
 def main(argv: list[str]) -> None:
     source_dir, handler_spec = argv[0], argv[1]
     authorizer_spec = argv[2] if len(argv) > 2 and argv[2] else None
-    # The protocol keeps the real stdout; the handler's prints go to stderr.
+    # The protocol keeps the real stdin/stdout on private descriptors; the handler's prints go
+    # to stderr and its reads of stdin see an empty file.
     out = os.fdopen(os.dup(1), "wb")
+    inp = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)
-    inp = sys.stdin.buffer
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     sys.path.insert(0, source_dir)
     os.chdir(source_dir)
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "wsgate")
