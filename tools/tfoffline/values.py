@@ -33,7 +33,8 @@ def _default(obj: Any) -> Any:
 
 
 def _ext_hook(code: int, data: bytes) -> Any:
-    if code == 0:
+    # 0: unknown; 12: unknown with refinements (e.g. "not null"), which the stand-ins ignore.
+    if code in (0, 12):
         return UNKNOWN
     raise ValueError(f"unsupported msgpack extension {code}")
 
