@@ -112,6 +112,10 @@ def _series(label: str, results: dict[Point, dict[str, Any]], payload: int) -> l
     ]
 
 
+def _mean(result: dict[str, Any], key: str) -> float:
+    return statistics.mean(r[key] for r in result["rounds"])
+
+
 def _health(result: dict[str, Any]) -> str:
     """What went wrong during a load run, if anything (shown as a note)."""
     problems = []
@@ -278,7 +282,11 @@ class Bench:
                 ratio_label="faster",
                 target=f">= {BROADCAST_TARGET:.0f}x",
                 passed=ratio is not None and ratio >= BROADCAST_TARGET,
-                note=f"best of {self.s.broadcast_rounds} alternating rounds",
+                note=(
+                    f"best of {self.s.broadcast_rounds} alternating rounds; sender CPU per "
+                    f"message: sequential {_mean(r, 'sequential_cpu_ms_per_message'):.2f} ms, "
+                    f"broadcast {_mean(r, 'broadcast_cpu_ms_per_message'):.2f} ms"
+                ),
             )
         )
         e2e = r["sequential_all_received_s"] / r["broadcast_all_received_s"]

@@ -87,24 +87,28 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.rounds):
             tag = f"seq-{r}"
             data = json.dumps({"tag": tag, "text": PAYLOAD_TEXT}).encode()
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             for cid in ids:
                 client.post_to_connection(ConnectionId=cid, Data=data)
             seq_s = time.monotonic() - started
+            seq_cpu = time.process_time() - cpu
             seq_check = verify(tag)
 
             tag = f"bcast-{r}"
-            started_b = time.monotonic()
+            started_b, cpu = time.monotonic(), time.process_time()
             report = wsgate.broadcast(
                 ids, {"tag": tag, "text": PAYLOAD_TEXT}, endpoint=args.endpoint
             )
             bcast_s = time.monotonic() - started_b
+            bcast_cpu = time.process_time() - cpu
             bcast_check = verify(tag)
             rounds.append(
                 {
                     "sequential_s": seq_s,
                     "sequential_all_received_s": (seq_check["last_receipt"] or started) - started,
                     "sequential_check": seq_check,
+                    "sequential_cpu_ms_per_message": seq_cpu * 1000 / len(ids),
+                    "broadcast_cpu_ms_per_message": bcast_cpu * 1000 / len(ids),
                     "broadcast_s": bcast_s,
                     "broadcast_all_received_s": (bcast_check["last_receipt"] or started_b)
                     - started_b,
