@@ -13,8 +13,9 @@ before a block says how it is checked:
   still syntax-checked and Python still compiled.
 
 Unmarked ``python`` blocks are executed and unmarked ``sh`` blocks run with bash. ``hcl`` blocks are
-parsed with python-hcl2; the ``module`` block is also planned with the offline Terraform harness
-when that is available.
+parsed with python-hcl2, their ``module`` blocks checked against the module's variables and
+outputs, and the ``file: main.tf`` root planned with the offline Terraform harness
+(``tools/tfoffline``: the real ``terraform``, stand-in providers, no AWS).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,10 +211,8 @@ def _check_hcl(block: Block, project: Path) -> None:
             assert not missing, f"README line {block.line}: required variable(s) {missing} unset"
     used = set(re.findall(r"module\.ws\.(\w+)", block.code))
     assert used <= set(outputs), f"README line {block.line}: no output(s) {used - set(outputs)}"
-    tfoffline = ROOT / "tools" / "tfoffline"
-    if not modules or "file" not in block.markers or not (tfoffline / "__init__.py").exists():
-        return
-    _validate_offline(block, project)
+    if modules and "file" in block.markers:
+        _plan_offline(block, project, modules[0])
 
 
 def _module_interface() -> tuple[dict[str, dict[str, object]], set[str]]:
@@ -228,11 +228,43 @@ def _module_interface() -> tuple[dict[str, dict[str, object]], set[str]]:
     return variables, outputs
 
 
-def _validate_offline(block: Block, project: Path) -> None:
-    """Plan the README's Terraform root with the stand-in providers (no AWS, no network)."""
-    pytest.importorskip("tools.tfoffline")
-    if shutil.which("terraform") is None:
-        pytest.skip("needs the terraform binary on PATH for the offline plan")
+_SOURCE = re.compile(r'(\bsource\s*=\s*)"[^"]*wsgate[^"]*"')
+
+
+def _plan_offline(block: Block, project: Path, module: dict[str, Any]) -> None:
+    """`terraform plan` of the README's root module with the stand-in providers (no AWS, no
+    network), the module source pointed at this checkout. The plan must hold what the block asks
+    for: a route per action, a route response per two-way route, the handler."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    from tfoffline import Terraform
+
+    config = Path(tempfile.mkdtemp(prefix="readme-terraform-", dir=project.parent))
+    shutil.copytree(project, config, dirs_exist_ok=True)
+    try:
+        tf = Terraform(config)
+        tf.install.binary  # noqa: B018  (finds terraform, or says what is missing)
+    except RuntimeError as exc:
+        pytest.skip(f"needs terraform >= 1.6 for the offline plan: {exc}")
+    try:
+        # The working copy links back to `config`, so rewriting main.tf there is what it sees.
+        checkout = os.path.relpath(ROOT, tf.workdir)
+        main_tf = _SOURCE.sub(lambda m: f'{m.group(1)}"{checkout}"', block.code, count=1)
+        (config / "main.tf").write_text(main_tf, encoding="utf-8")
+        plan = tf.plan()
+    finally:
+        tf.cleanup()
+    changes = plan["resource_changes"]
+
+    def planned(kind: str) -> list[dict[str, Any]]:
+        return [c["change"]["after"] for c in changes if c["type"] == kind]
+
+    route_keys = {after["route_key"] for after in planned("aws_apigatewayv2_route")}
+    assert route_keys == {"$connect", "$disconnect", "$default", *module.get("routes", [])}
+    responses = planned("aws_apigatewayv2_route_response")
+    assert len(responses) == len(module.get("two_way_routes", []))
+    [function] = planned("aws_lambda_function")
+    assert function["handler"] == module.get("handler", "app.app")
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
