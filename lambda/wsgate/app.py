@@ -349,7 +349,10 @@ def _offers_subprotocol(headers: Any) -> bool:
     """Whether raw handshake headers carry ``Sec-WebSocket-Protocol`` (without building a view)."""
     if not headers:
         return False
-    return any(len(name) == 22 and name.lower() == "sec-websocket-protocol" for name in headers)
+    for name in headers:  # noqa: SIM110 - a plain loop: this runs on every $connect
+        if len(name) == 22 and name.lower() == "sec-websocket-protocol":
+            return True
+    return False
 
 
 def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
