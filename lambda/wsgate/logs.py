@@ -254,18 +254,22 @@ def _invocation_line(level: int, message: str, fields: dict[str, Any]) -> str:
     """The formatter's JSON line for an invocation, assembled from pre-encoded parts.
 
     Equivalent to ``JsonFormatter().format`` for the same record, at a fraction of the cost.
+    Keys are nearly always identifiers, which need no JSON escaping; any other key is encoded.
     """
-    head = (
+    parts = [
         f'{{"timestamp":{round(time.time() * 1000)},"level":"{logging.getLevelName(level)}",'
         f'"logger":"{LOGGER_NAME}","message":{_encode_str(message)}'
-    )
+    ]
     bound = invocation_fields()
-    parts = [head]
     if bound:
-        parts += [f",{_encode_str(k)}:{_encode_value(v)}" for k, v in bound.items()]
-    parts += [f",{_encode_str(k)}:{_encode_value(v)}" for k, v in fields.items()]
+        parts += [f",{_encode_key(k)}:{_encode_value(v)}" for k, v in bound.items()]
+    parts += [f",{_encode_key(k)}:{_encode_value(v)}" for k, v in fields.items()]
     parts.append("}\n")
     return "".join(parts)
+
+
+def _encode_key(key: str) -> str:
+    return f'"{key}"' if key.isidentifier() else _encode_str(key)
 
 
 def _encode_value(value: Any) -> str:

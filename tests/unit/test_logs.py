@@ -113,7 +113,7 @@ def test_direct_invocation_line_matches_the_formatter_exactly(apigw: Any) -> Non
     event = apigw.message("sáy", "{}", connection_id='quo"te=')
     token = logs.current_event.set(event)
     try:
-        fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error"}
+        fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error", 'q"k': None}
         direct = json.loads(logs._invocation_line(logging.ERROR, "sáy handled", fields))
         record = logging.LogRecord("wsgate", logging.ERROR, __file__, 0, "sáy handled", (), None)
         record.__dict__.update(fields)
