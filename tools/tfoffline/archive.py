@@ -83,7 +83,10 @@ def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
     if config.get("source_file"):
         p = Path(config["source_file"])
         out.append((p.name, p.read_bytes(), p.stat().st_mode & 0o777))
-    elif config.get("source_content_filename") is not None and config.get("source_content") is not None:
+    elif (
+        config.get("source_content_filename") is not None
+        and config.get("source_content") is not None
+    ):
         out.append((config["source_content_filename"], config["source_content"].encode(), 0o644))
     elif config.get("source_dir"):
         root = Path(config["source_dir"])
@@ -98,7 +101,8 @@ def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
                 full = Path(dirpath) / fname
                 rel = full.relative_to(root).as_posix()
                 if full.resolve() == output or any(
-                    rel == e or fnmatch.fnmatchcase(rel, e) or rel.startswith(e.rstrip("/") + "/") for e in excludes
+                    rel == e or fnmatch.fnmatchcase(rel, e) or rel.startswith(e.rstrip("/") + "/")
+                    for e in excludes
                 ):
                     continue
                 out.append((rel, full.read_bytes(), full.stat().st_mode & 0o777))
@@ -111,7 +115,9 @@ def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
 def build_zip(config: dict[str, Any]) -> dict[str, Any]:
     """Write the archive ``config`` describes and return the computed attributes."""
     if config.get("type") != "zip":
-        raise ProviderError(f"archive_file: type {config.get('type')!r} is not supported (only \"zip\")")
+        raise ProviderError(
+            f'archive_file: type {config.get("type")!r} is not supported (only "zip")'
+        )
     mode_override = config.get("output_file_mode")
     output = Path(config["output_path"])
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +127,9 @@ def build_zip(config: dict[str, Any]) -> dict[str, Any]:
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
-            info.external_attr = ((int(mode_override, 8) if mode_override else mode) | 0o100000) << 16
+            info.external_attr = (
+                (int(mode_override, 8) if mode_override else mode) | 0o100000
+            ) << 16
             zf.writestr(info, data)
     os.replace(tmp, output)
     data = output.read_bytes()
@@ -157,19 +165,31 @@ class ArchiveBehaviour:
             if present
         ]
         if len(given) > 1:
-            return [f"archive_file: only one of source_file, source_dir, source_content or source may be set, got {', '.join(given)}"]
-        if config.get("source_content") is not None and config.get("source_content_filename") is None:
+            return [
+                "archive_file: only one of source_file, source_dir, source_content or source "
+                f"may be set, got {', '.join(given)}"
+            ]
+        if (
+            config.get("source_content") is not None
+            and config.get("source_content_filename") is None
+        ):
             return ["archive_file: source_content needs source_content_filename"]
         return []
 
-    def plan(self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]) -> dict[str, Any]:
+    def plan(
+        self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
+    ) -> dict[str, Any]:
         return planned
 
-    def apply(self, type_name: str, block: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]:
+    def apply(
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+    ) -> dict[str, Any]:
         planned.update(build_zip(planned))
         return planned
 
-    def read_data(self, type_name: str, block: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    def read_data(
+        self, type_name: str, block: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
         out = dict(config)
         out.update(build_zip(config))
         return out

@@ -52,13 +52,19 @@ def uuid_like(seed: str) -> str:
 
 
 def _seed(type_name: str, obj: dict[str, Any]) -> str:
-    known = {k: v for k, v in obj.items() if v is not UNKNOWN and k not in ("tags", "tags_all", "timeouts")}
+    known = {
+        k: v
+        for k, v in obj.items()
+        if v is not UNKNOWN and k not in ("tags", "tags_all", "timeouts")
+    }
     return type_name + json.dumps(known, sort_keys=True, default=str)
 
 
 class AwsBehaviour:
     def __init__(self) -> None:
-        self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.region = (
+            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        )
         self.default_tags: dict[str, str] = {}
 
     def schema(self) -> dict[str, Any]:
@@ -76,7 +82,9 @@ class AwsBehaviour:
         return []
 
     # -- resources ---------------------------------------------------------------------------
-    def plan(self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]) -> dict[str, Any]:
+    def plan(
+        self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
+    ) -> dict[str, Any]:
         attrs = block.get("attributes", {})
         if "region" in attrs and planned.get("region") in (None, UNKNOWN):
             planned["region"] = self.region
@@ -92,7 +100,9 @@ class AwsBehaviour:
                 planned["source_code_hash"] = h
         return planned
 
-    def apply(self, type_name: str, block: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]:
+    def apply(
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+    ) -> dict[str, Any]:
         region = planned.get("region") if isinstance(planned.get("region"), str) else self.region
         rule = RULES.get(type_name, _generic)
         filled = rule(type_name, planned, region)
@@ -106,7 +116,9 @@ class AwsBehaviour:
         return planned
 
     # -- data sources ------------------------------------------------------------------------
-    def read_data(self, type_name: str, block: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    def read_data(
+        self, type_name: str, block: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
         out = dict(config)
         region = config.get("region") or config.get("name") or self.region
         fixed: dict[str, Any] = {}
@@ -126,7 +138,12 @@ class AwsBehaviour:
                 "user_id": "AIDA" + token("caller", 17, UPPER),
             }
         elif type_name == "aws_partition":
-            fixed = {"id": "aws", "partition": "aws", "dns_suffix": "amazonaws.com", "reverse_dns_prefix": "com.amazonaws"}
+            fixed = {
+                "id": "aws",
+                "partition": "aws",
+                "dns_suffix": "amazonaws.com",
+                "reverse_dns_prefix": "com.amazonaws",
+            }
         elif type_name == "aws_iam_policy_document":
             doc = policy_document(config)
             fixed = {
@@ -175,9 +192,13 @@ SERVICE_OF_PREFIX = {
 
 def _generic_arn(type_name: str, obj: dict[str, Any], region: str) -> str:
     rest = type_name.removeprefix("aws_")
-    service = next((s for p, s in SERVICE_OF_PREFIX.items() if rest.startswith(p)), rest.split("_")[0])
+    service = next(
+        (s for p, s in SERVICE_OF_PREFIX.items() if rest.startswith(p)), rest.split("_")[0]
+    )
     name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("id")
-    kind = rest.removeprefix(next((p for p in SERVICE_OF_PREFIX if rest.startswith(p)), "")).strip("_")
+    kind = rest.removeprefix(next((p for p in SERVICE_OF_PREFIX if rest.startswith(p)), "")).strip(
+        "_"
+    )
     scope = "" if service in ("iam", "route53") else region
     return f"arn:aws:{service}:{scope}:{ACCOUNT}:{kind.replace('_', '-') or service}/{name}"
 
@@ -233,7 +254,11 @@ def _short_id(n: int) -> Rule:
 
 def _apigw_domain(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     d = o.get("domain_name")
-    return {"id": d, "arn": f"arn:aws:apigateway:{r}::/domainnames/{d}", "api_mapping_selection_expression": "$request.basepath"}
+    return {
+        "id": d,
+        "arn": f"arn:aws:apigateway:{r}::/domainnames/{d}",
+        "api_mapping_selection_expression": "$request.basepath",
+    }
 
 
 def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
@@ -241,7 +266,11 @@ def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     arn = f"arn:aws:lambda:{r}:{ACCOUNT}:function:{name}"
     version = "1" if o.get("publish") is True else "$LATEST"
     qualified = f"{arn}:{version}"
-    size = os.path.getsize(o["filename"]) if isinstance(o.get("filename"), str) and os.path.isfile(o["filename"]) else 0
+    size = (
+        os.path.getsize(o["filename"])
+        if isinstance(o.get("filename"), str) and os.path.isfile(o["filename"])
+        else 0
+    )
 
     def invoke(a: str) -> str:
         return f"arn:aws:apigateway:{r}:lambda:path/2015-03-31/functions/{a}/invocations"
@@ -252,7 +281,10 @@ def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
         "invoke_arn": invoke(arn),
         "qualified_arn": qualified,
         "qualified_invoke_arn": invoke(qualified),
-        "response_streaming_invoke_arn": f"arn:aws:apigateway:{r}:lambda:path/2021-11-15/functions/{arn}/response-streaming-invocations",
+        "response_streaming_invoke_arn": (
+            f"arn:aws:apigateway:{r}:lambda:path/2021-11-15/functions/{arn}"
+            "/response-streaming-invocations"
+        ),
         "version": version,
         "last_modified": LAST_MODIFIED,
         "source_code_hash": _file_base64sha256(o.get("filename")) or "",
@@ -269,7 +301,11 @@ def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
 def _lambda_permission(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     sid = o.get("statement_id")
     if not isinstance(sid, str):
-        prefix = o.get("statement_id_prefix") if isinstance(o.get("statement_id_prefix"), str) else "terraform-"
+        prefix = (
+            o.get("statement_id_prefix")
+            if isinstance(o.get("statement_id_prefix"), str)
+            else "terraform-"
+        )
         sid = prefix + token(_seed(t, o), 26, string.digits)
     return {"id": sid, "statement_id": sid, "statement_id_prefix": ""}
 
@@ -292,7 +328,13 @@ def _iam_policy(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     name = _name(t, o)
     path = o.get("path") if isinstance(o.get("path"), str) else "/"
     arn = f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
-    return {"id": arn, "arn": arn, "name": name, "path": path, "policy_id": "ANPA" + token(_seed(t, o), 17, UPPER)}
+    return {
+        "id": arn,
+        "arn": arn,
+        "name": name,
+        "path": path,
+        "policy_id": "ANPA" + token(_seed(t, o), 17, UPPER),
+    }
 
 
 def _iam_role_policy(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
@@ -356,7 +398,12 @@ def _kms_key(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
 
 def _kms_alias(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     name = _name(t, o)
-    return {"id": name, "name": name, "arn": f"arn:aws:kms:{r}:{ACCOUNT}:{name}", "target_key_arn": f"arn:aws:kms:{r}:{ACCOUNT}:key/{o.get('target_key_id')}"}
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:kms:{r}:{ACCOUNT}:{name}",
+        "target_key_arn": f"arn:aws:kms:{r}:{ACCOUNT}:key/{o.get('target_key_id')}",
+    }
 
 
 def _event_rule(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
@@ -369,7 +416,11 @@ def _event_rule(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
 def _schedule(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     name = _name(t, o)
     group = o.get("group_name") if isinstance(o.get("group_name"), str) else "default"
-    return {"id": f"{group}/{name}", "name": name, "arn": f"arn:aws:scheduler:{r}:{ACCOUNT}:schedule/{group}/{name}"}
+    return {
+        "id": f"{group}/{name}",
+        "name": name,
+        "arn": f"arn:aws:scheduler:{r}:{ACCOUNT}:schedule/{group}/{name}",
+    }
 
 
 def _acm_certificate(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
@@ -442,7 +493,12 @@ def _statement(s: dict[str, Any]) -> dict[str, Any]:
     if s.get("sid"):
         out["Sid"] = s["sid"]
     out["Effect"] = s.get("effect") or "Allow"
-    for key, field in (("Action", "actions"), ("NotAction", "not_actions"), ("Resource", "resources"), ("NotResource", "not_resources")):
+    for key, field in (
+        ("Action", "actions"),
+        ("NotAction", "not_actions"),
+        ("Resource", "resources"),
+        ("NotResource", "not_resources"),
+    ):
         if s.get(field):
             out[key] = _one_or_many(s[field])
     if s.get("principals"):

@@ -63,7 +63,11 @@ SERVICES = (
 OPTIONAL_COMPUTED_EVERYWHERE = {"id", "tags_all", "region"}
 OPTIONAL_COMPUTED: dict[str, set[str]] = {
     "aws_apigatewayv2_api": {"api_key_selection_expression", "route_selection_expression"},
-    "aws_apigatewayv2_integration": {"connection_type", "passthrough_behavior", "timeout_milliseconds"},
+    "aws_apigatewayv2_integration": {
+        "connection_type",
+        "passthrough_behavior",
+        "timeout_milliseconds",
+    },
     "aws_apigatewayv2_route": {"authorization_type"},
     "aws_apigatewayv2_stage": {"deployment_id"},
     "aws_apigatewayv2_authorizer": {"authorizer_result_ttl_in_seconds"},
@@ -102,12 +106,23 @@ META_ARGS = {
 }
 
 # Properties every binding class defines that are not provider attributes.
-NOT_ATTRIBUTES = {"fqn", "terraform_attribute", "terraform_resource", "internal_value", "friendly_unique_id"}
+NOT_ATTRIBUTES = {
+    "fqn",
+    "terraform_attribute",
+    "terraform_resource",
+    "internal_value",
+    "friendly_unique_id",
+}
 
 DOC_RE = re.compile(r"docs/(resources|data-sources)/(\w+) (aws_\w+)\}")
-JS_ENTRY_RE = re.compile(r"isBlock: (true|false),\s*type: \"(\w+)\",\s*storageClassType: \"([^\"]+)\"")
+JS_ENTRY_RE = re.compile(
+    r"isBlock: (true|false),\s*type: \"(\w+)\",\s*storageClassType: \"([^\"]+)\""
+)
 JS_KEY_RE = re.compile(r"(\w+): \{\s*value: ")
-JS_SCOPE_RE = re.compile(r"function (\w+)ToHclTerraform\(|class (\w+) extends cdktn\.Terraform(?:Resource|DataSource|Provider)")
+JS_SCOPE_RE = re.compile(
+    r"function (\w+)ToHclTerraform\("
+    r"|class (\w+) extends cdktn\.Terraform(?:Resource|DataSource|Provider)"
+)
 
 
 def _plain(name: str) -> str:
@@ -132,7 +147,11 @@ class JsIndex:
             keys = JS_KEY_RE.findall(window)
             if not keys:
                 continue
-            self.scopes.setdefault(_plain(scope), {})[keys[-1]] = (m.group(1) == "true", m.group(2), m.group(3))
+            self.scopes.setdefault(_plain(scope), {})[keys[-1]] = (
+                m.group(1) == "true",
+                m.group(2),
+                m.group(3),
+            )
 
     def get(self, qualname: str, field: str) -> tuple[bool, str, str] | None:
         return self.scopes.get(_plain(qualname), {}).get(field)
@@ -162,7 +181,7 @@ def _init_args(cls: ast.ClassDef) -> list[tuple[str, str, bool]]:
         if isinstance(node, ast.FunctionDef) and node.name == "__init__":
             args = node.args
             out = []
-            for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
                 if arg.arg in META_ARGS:
                     continue
                 out.append((arg.arg, _unparse(arg.annotation), default is None))
@@ -263,8 +282,16 @@ class Generator:
                 nested = self.block_for(classes, inner_qual, type_name, False)
                 out_ref = classes.get(inner_qual + "OutputReference")
                 if out_ref is not None:
-                    self._add_computed(classes, out_ref, nested, set(nested["attributes"]) | set(nested.get("block_types", {})))
-                bt: dict[str, Any] = {"nesting_mode": "single" if mode == "struct" else mode, "block": nested}
+                    self._add_computed(
+                        classes,
+                        out_ref,
+                        nested,
+                        set(nested["attributes"]) | set(nested.get("block_types", {})),
+                    )
+                bt: dict[str, Any] = {
+                    "nesting_mode": "single" if mode == "struct" else mode,
+                    "block": nested,
+                }
                 if mode in ("list", "set"):
                     if not many:
                         bt["max_items"] = 1
@@ -280,7 +307,10 @@ class Generator:
                 attr["required"] = True
             else:
                 attr["optional"] = True
-                if top and (name in OPTIONAL_COMPUTED_EVERYWHERE or name in OPTIONAL_COMPUTED.get(type_name, ())):
+                if top and (
+                    name in OPTIONAL_COMPUTED_EVERYWHERE
+                    or name in OPTIONAL_COMPUTED.get(type_name, ())
+                ):
                     attr["computed"] = True
             attributes[name] = attr
         block: dict[str, Any] = {"attributes": attributes, "description_kind": "plain"}
@@ -291,7 +321,11 @@ class Generator:
         return block
 
     def _add_computed(
-        self, classes: dict[str, ast.ClassDef], cls: ast.ClassDef, block: dict[str, Any], known: set[str]
+        self,
+        classes: dict[str, ast.ClassDef],
+        cls: ast.ClassDef,
+        block: dict[str, Any],
+        known: set[str],
     ) -> None:
         props = _properties(cls)
         for name, ret in props.items():
@@ -406,7 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
     s = schema["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
-    print(f"{a.out}: {len(s['resource_schemas'])} resources, {len(s['data_source_schemas'])} data sources")
+    print(
+        f"{a.out}: {len(s['resource_schemas'])} resources, "
+        f"{len(s['data_source_schemas'])} data sources"
+    )
     return 0
 
 

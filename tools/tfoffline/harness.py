@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import itertools
 import json
 import os
@@ -28,13 +29,28 @@ MIN_TERRAFORM = (1, 6)
 
 # Names never linked into a working copy: Terraform's own files and build output would
 # otherwise be written through the link into the source tree.
-SKIP_NAMES = {".git", ".terraform", ".terraform.lock.hcl", ".tfoffline", "build", "node_modules", "__pycache__"}
-SKIP_PATTERNS = (re.compile(r"^terraform\.tfstate.*"), re.compile(r"^\.venv.*"), re.compile(r".*\.tfplan$"))
+SKIP_NAMES = {
+    ".git",
+    ".terraform",
+    ".terraform.lock.hcl",
+    ".tfoffline",
+    "build",
+    "node_modules",
+    "__pycache__",
+}
+SKIP_PATTERNS = (
+    re.compile(r"^terraform\.tfstate.*"),
+    re.compile(r"^\.venv.*"),
+    re.compile(r".*\.tfplan$"),
+)
 
 LAUNCHER = """#!/bin/sh
 # Stand-in provider for offline tests (tools/tfoffline in the wsgate repository).
 # The same bytes on every machine: the lock file hashes this file.
-if [ -n "$TFOFFLINE_TOOLS" ]; then PYTHONPATH="$TFOFFLINE_TOOLS${{PYTHONPATH:+:$PYTHONPATH}}"; export PYTHONPATH; fi
+if [ -n "$TFOFFLINE_TOOLS" ]; then
+  PYTHONPATH="$TFOFFLINE_TOOLS${{PYTHONPATH:+:$PYTHONPATH}}"
+  export PYTHONPATH
+fi
 exec "${{TFOFFLINE_PYTHON:-python3}}" -m tfoffline.plugin {name} "$@"
 """
 
@@ -60,8 +76,13 @@ class Installation:
 
     def __init__(self, base: Path | None = None) -> None:
         self.base = Path(os.environ.get("TFOFFLINE_DIR") or base or REPO_ROOT / ".tfoffline")
-        self.mirror = self.base / "mirror"
-        self.cli_config = self.base / "terraformrc"
+        # Terraform links mirror packages into .terraform and pins their hash in the lock file,
+        # so a changed launcher gets a new mirror instead of rewriting one in use.
+        digest = hashlib.sha256(
+            "".join(LAUNCHER.format(name=n) + v for n, v in sorted(PROVIDERS.items())).encode()
+        ).hexdigest()[:12]
+        self.mirror = self.base / f"mirror-{digest}"
+        self.cli_config = self.base / f"terraformrc-{digest}"
         self.home = self.base / "home"
         self.work = self.base / "work"
         self._binary: str | None = None
@@ -82,7 +103,11 @@ class Installation:
     def _probe(self, binary: str) -> tuple[int, ...] | None:
         try:
             out = subprocess.run(
-                [binary, "version", "-json"], capture_output=True, text=True, timeout=60, env=self.base_env()
+                [binary, "version", "-json"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=self.base_env(),
             )
             info = json.loads(out.stdout)
         except (OSError, ValueError, subprocess.TimeoutExpired):
@@ -117,7 +142,9 @@ class Installation:
         if not self._platform:
             import platform as _p
 
-            arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(_p.machine(), _p.machine())
+            arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+                _p.machine(), _p.machine()
+            )
             self._platform = f"{sys.platform}_{arch}"
         return self._platform
 
@@ -151,7 +178,12 @@ class Installation:
             fcntl.flock(lock, fcntl.LOCK_EX)
             for name, version in PROVIDERS.items():
                 target = (
-                    self.mirror / "registry.terraform.io" / "hashicorp" / name / version / self.platform
+                    self.mirror
+                    / "registry.terraform.io"
+                    / "hashicorp"
+                    / name
+                    / version
+                    / self.platform
                 ) / f"terraform-provider-{name}_v{version}"
                 _write_if_changed(target, LAUNCHER.format(name=name), 0o755)
             includes = ", ".join(f'"registry.terraform.io/hashicorp/{n}"' for n in PROVIDERS)
@@ -268,7 +300,7 @@ class Terraform:
         return self.install.binary
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run ``terraform <args>`` in the working copy; raise :class:`TerraformError` on failure."""
+        """Run ``terraform <args>`` in the working copy; raise :class:`TerraformError` if failed."""
         proc = subprocess.run(
             [self.binary, *args],
             cwd=self.workdir,
@@ -281,7 +313,9 @@ class Terraform:
             raise TerraformError(list(args), proc.returncode, proc.stdout, proc.stderr)
         return proc
 
-    def _var_args(self, variables: Mapping[str, Any] | None, var_files: Sequence[str | os.PathLike[str]] = ()) -> list[str]:
+    def _var_args(
+        self, variables: Mapping[str, Any] | None, var_files: Sequence[str | os.PathLike[str]] = ()
+    ) -> list[str]:
         args = [f"-var-file={Path(f).resolve()}" for f in var_files]
         if variables:
             path = self.copy_root / f"vars-{next(self._counter)}.tfvars.json"
@@ -308,7 +342,9 @@ class Terraform:
         except ValueError:
             raise TerraformError(["validate"], proc.returncode, proc.stdout, proc.stderr) from None
         if not result.get("valid", False) or proc.returncode != 0:
-            raise TerraformError(["validate"], proc.returncode, proc.stdout, format_diagnostics(result))
+            raise TerraformError(
+                ["validate"], proc.returncode, proc.stdout, format_diagnostics(result)
+            )
         return result
 
     def plan(
@@ -323,8 +359,18 @@ class Terraform:
         self._ensure_init()
         plan_file = self.copy_root / f"plan-{next(self._counter)}.tfplan"
         extra = ["-destroy"] if destroy else []
-        self.run("plan", "-input=false", "-no-color", f"-out={plan_file}", *extra, *self._var_args(variables, var_files), *args)
-        result: dict[str, Any] = json.loads(self.run("show", "-json", "-no-color", str(plan_file)).stdout)
+        self.run(
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-out={plan_file}",
+            *extra,
+            *self._var_args(variables, var_files),
+            *args,
+        )
+        result: dict[str, Any] = json.loads(
+            self.run("show", "-json", "-no-color", str(plan_file)).stdout
+        )
         return result
 
     def apply(
@@ -337,7 +383,14 @@ class Terraform:
         """Apply (auto-approved) and return the root module's output values by name."""
         self._ensure_init()
         self.last_variables = dict(variables) if variables else None
-        self.run("apply", "-input=false", "-no-color", "-auto-approve", *self._var_args(variables, var_files), *args)
+        self.run(
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            *self._var_args(variables, var_files),
+            *args,
+        )
         return self.outputs()
 
     def outputs(self) -> dict[str, Any]:
@@ -350,14 +403,21 @@ class Terraform:
         return result
 
     def destroy(
-        self, variables: Mapping[str, Any] | None = None, *, var_files: Sequence[str | os.PathLike[str]] = ()
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        var_files: Sequence[str | os.PathLike[str]] = (),
     ) -> str:
         """Destroy everything in the state (with the variables of the last apply by default)."""
         self._ensure_init()
         if variables is None:
             variables = self.last_variables
         return self.run(
-            "destroy", "-input=false", "-no-color", "-auto-approve", *self._var_args(variables, var_files)
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            *self._var_args(variables, var_files),
         ).stdout
 
     def test(self, *args: str, variables: Mapping[str, Any] | None = None) -> str:
@@ -393,7 +453,10 @@ def format_diagnostics(result: Mapping[str, Any]) -> str:
     for d in result.get("diagnostics", []):
         rng = d.get("range") or {}
         where = f" ({rng.get('filename')}:{rng.get('start', {}).get('line')})" if rng else ""
-        lines.append(f"{d.get('severity', 'error').capitalize()}: {d.get('summary')}: {d.get('detail', '')}{where}")
+        lines.append(
+            f"{d.get('severity', 'error').capitalize()}: {d.get('summary')}: "
+            f"{d.get('detail', '')}{where}"
+        )
     return "\n".join(lines)
 
 
@@ -404,7 +467,9 @@ def fmt_check(path: str | os.PathLike[str], *, recursive: bool = True) -> list[s
     if not files:
         return []
     args = ["fmt", "-check", "-list=true", "-no-color", *[str(f) for f in files]]
-    proc = subprocess.run([inst.binary, *args], capture_output=True, text=True, env=inst.base_env(), timeout=120)
+    proc = subprocess.run(
+        [inst.binary, *args], capture_output=True, text=True, env=inst.base_env(), timeout=120
+    )
     if proc.returncode != 0:
         raise TerraformError(args, proc.returncode, proc.stdout, proc.stderr or proc.stdout)
     return []
@@ -416,7 +481,11 @@ def _tf_files(path: Path, recursive: bool) -> list[Path]:
     out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if not _skipped(d) and not d.startswith("."))
-        out.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith((".tf", ".tfvars", ".tftest.hcl")))
+        out.extend(
+            Path(dirpath) / f
+            for f in sorted(filenames)
+            if f.endswith((".tf", ".tfvars", ".tftest.hcl"))
+        )
         if not recursive:
             break
     return out

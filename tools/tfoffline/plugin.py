@@ -37,9 +37,15 @@ class Behaviour(Protocol):
     def schema(self) -> dict[str, Any]: ...
     def configure(self, config: dict[str, Any]) -> None: ...
     def validate(self, kind: str, type_name: str, config: dict[str, Any]) -> list[str]: ...
-    def plan(self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]) -> dict[str, Any]: ...
-    def apply(self, type_name: str, block: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]: ...
-    def read_data(self, type_name: str, block: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]: ...
+    def plan(
+        self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
+    ) -> dict[str, Any]: ...
+    def apply(
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+    ) -> dict[str, Any]: ...
+    def read_data(
+        self, type_name: str, block: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]: ...
 
 
 NESTING = {
@@ -76,7 +82,9 @@ def _pb_block(block: dict[str, Any]) -> pb.Schema.Block:
         )
         for name, bt in sorted(block.get("block_types", {}).items())
     ]
-    return pb.Schema.Block(attributes=attrs, block_types=blocks, description=block.get("description", ""))
+    return pb.Schema.Block(
+        attributes=attrs, block_types=blocks, description=block.get("description", "")
+    )
 
 
 def _pb_schema(s: dict[str, Any]) -> pb.Schema:
@@ -100,7 +108,7 @@ def _errors(f: Any) -> Any:
             return f(self, request, context)
         except ProviderError as exc:
             return response(diagnostics=[_diag(str(exc))])
-        except Exception as exc:  # noqa: BLE001 - reported to Terraform, also on stderr
+        except Exception as exc:
             traceback.print_exc()
             return response(diagnostics=[_diag(f"stand-in provider failed: {exc!r}")])
 
@@ -118,9 +126,13 @@ class Servicer(rpc.ProviderServicer):
 
     def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
         return pb.GetMetadata.Response(
-            server_capabilities=pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True),
+            server_capabilities=pb.ServerCapabilities(
+                plan_destroy=True, get_provider_schema_optional=True
+            ),
             resources=[pb.GetMetadata.ResourceMetadata(type_name=t) for t in self.resources],
-            data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=t) for t in self.data_sources],
+            data_sources=[
+                pb.GetMetadata.DataSourceMetadata(type_name=t) for t in self.data_sources
+            ],
         )
 
     def GetProviderSchema(self, request: Any, context: Any) -> pb.GetProviderSchema.Response:
@@ -128,24 +140,32 @@ class Servicer(rpc.ProviderServicer):
             provider=_pb_schema(self.provider_schema),
             resource_schemas={t: _pb_schema(s) for t, s in self.resources.items()},
             data_source_schemas={t: _pb_schema(s) for t, s in self.data_sources.items()},
-            server_capabilities=pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True),
+            server_capabilities=pb.ServerCapabilities(
+                plan_destroy=True, get_provider_schema_optional=True
+            ),
         )
 
     def GetFunctions(self, request: Any, context: Any) -> pb.GetFunctions.Response:
         return pb.GetFunctions.Response()
 
     @_errors
-    def ValidateProviderConfig(self, request: Any, context: Any) -> pb.ValidateProviderConfig.Response:
+    def ValidateProviderConfig(
+        self, request: Any, context: Any
+    ) -> pb.ValidateProviderConfig.Response:
         return pb.ValidateProviderConfig.Response()
 
     @_errors
-    def ValidateResourceConfig(self, request: Any, context: Any) -> pb.ValidateResourceConfig.Response:
+    def ValidateResourceConfig(
+        self, request: Any, context: Any
+    ) -> pb.ValidateResourceConfig.Response:
         config = values.decode(request.config.msgpack, request.config.json)
         errs = self.b.validate("resource", request.type_name, config or {})
         return pb.ValidateResourceConfig.Response(diagnostics=[_diag(e) for e in errs])
 
     @_errors
-    def ValidateDataResourceConfig(self, request: Any, context: Any) -> pb.ValidateDataResourceConfig.Response:
+    def ValidateDataResourceConfig(
+        self, request: Any, context: Any
+    ) -> pb.ValidateDataResourceConfig.Response:
         config = values.decode(request.config.msgpack, request.config.json)
         errs = self.b.validate("data", request.type_name, config or {})
         return pb.ValidateDataResourceConfig.Response(diagnostics=[_diag(e) for e in errs])
@@ -179,7 +199,9 @@ class Servicer(rpc.ProviderServicer):
                 block, proposed, lambda _n, a, v: UNKNOWN if v is None and a.get("computed") else v
             )
         planned = self.b.plan(request.type_name, block, prior, proposed)
-        return pb.PlanResourceChange.Response(planned_state=_dv(planned), planned_private=request.prior_private)
+        return pb.PlanResourceChange.Response(
+            planned_state=_dv(planned), planned_private=request.prior_private
+        )
 
     @_errors
     def ApplyResourceChange(self, request: Any, context: Any) -> pb.ApplyResourceChange.Response:
@@ -188,7 +210,9 @@ class Servicer(rpc.ProviderServicer):
         if planned is None:
             return pb.ApplyResourceChange.Response(new_state=request.planned_state)
         new = self.b.apply(request.type_name, block, planned)
-        new = values.walk_attributes(block, new, lambda _n, a, v: values.zero(a["type"]) if v is UNKNOWN else v)
+        new = values.walk_attributes(
+            block, new, lambda _n, a, v: values.zero(a["type"]) if v is UNKNOWN else v
+        )
         return pb.ApplyResourceChange.Response(new_state=_dv(new), private=request.planned_private)
 
     @_errors
@@ -196,7 +220,11 @@ class Servicer(rpc.ProviderServicer):
         block = self.resources[request.type_name]["block"]
         state = values.conform(block, {"id": request.id})
         return pb.ImportResourceState.Response(
-            imported_resources=[pb.ImportResourceState.ImportedResource(type_name=request.type_name, state=_dv(state))]
+            imported_resources=[
+                pb.ImportResourceState.ImportedResource(
+                    type_name=request.type_name, state=_dv(state)
+                )
+            ]
         )
 
     @_errors
@@ -205,7 +233,13 @@ class Servicer(rpc.ProviderServicer):
         config = values.conform(block, values.decode(request.config.msgpack))
         state = self.b.read_data(request.type_name, block, config)
         state = values.walk_attributes(
-            block, state, lambda _n, a, v: values.zero(a["type"]) if v is UNKNOWN or v is None and a.get("computed") and not a.get("optional") else v
+            block,
+            state,
+            lambda _n, a, v: (
+                values.zero(a["type"])
+                if v is UNKNOWN or (v is None and a.get("computed") and not a.get("optional"))
+                else v
+            ),
         )
         return pb.ReadDataSource.Response(state=_dv(state))
 
@@ -215,7 +249,10 @@ class Servicer(rpc.ProviderServicer):
 
 def _certificate() -> tuple[bytes, bytes, bytes]:
     """(cert PEM, key PEM, cert DER): cached under the cache dir, made once."""
-    cache = Path(os.environ.get("TFOFFLINE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tfoffline")
+    cache = Path(
+        os.environ.get("TFOFFLINE_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tfoffline"
+    )
     cert_file, key_file = cache / "plugin-cert.pem", cache / "plugin-key.pem"
     if not (cert_file.exists() and key_file.exists()):
         from tfoffline.certs import write_certificate

@@ -88,9 +88,12 @@ def _conform_type(t: Any, v: Any) -> Any:
 
 
 def walk_attributes(
-    block: dict[str, Any], obj: dict[str, Any], fn: Callable[[str, dict[str, Any], Any], Any], top: bool = True
+    block: dict[str, Any],
+    obj: dict[str, Any],
+    fn: Callable[[str, dict[str, Any], Any], Any],
+    top: bool = True,
 ) -> dict[str, Any]:
-    """Replace each attribute value with ``fn(name, attribute_schema, value)``, nested blocks too."""
+    """Replace each attribute value with ``fn(name, attribute_schema, value)``, also nested."""
     out = dict(obj)
     for name, attr in block.get("attributes", {}).items():
         out[name] = fn(name, attr, obj.get(name))

@@ -1,0 +1,69 @@
+"""The archive stand-in really builds the zip Terraform reports hashes for."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tfoffline import Terraform
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def applied() -> Iterator[tuple[Terraform, dict[str, Any]]]:
+    tf = Terraform(FIXTURES / "valid")
+    try:
+        yield tf, tf.apply()
+    finally:
+        tf.cleanup()
+
+
+def _zip_path(tf: Terraform, reported: str) -> Path:
+    path = Path(reported)
+    return path if path.is_absolute() else tf.workdir / path
+
+
+def test_source_dir_archive_holds_the_files_minus_excludes(
+    applied: tuple[Terraform, dict[str, Any]],
+) -> None:
+    tf, out = applied
+    with zipfile.ZipFile(_zip_path(tf, out["handler_zip"]["path"])) as zf:
+        assert sorted(zf.namelist()) == ["app.py", "pkg/__init__.py", "pkg/util.py"]
+        assert zf.read("app.py") == (FIXTURES / "valid" / "src" / "app.py").read_bytes()
+        assert {(i.external_attr >> 16) & 0o777 for i in zf.infolist()} == {0o644}
+
+
+def test_reported_hashes_match_the_written_zip(applied: tuple[Terraform, dict[str, Any]]) -> None:
+    tf, out = applied
+    z = out["handler_zip"]
+    data = _zip_path(tf, z["path"]).read_bytes()
+    assert z["base64sha256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert z["sha256"] == hashlib.sha256(data).hexdigest()
+    assert z["md5"] == hashlib.md5(data).hexdigest()
+    assert z["sha"] == hashlib.sha1(data).hexdigest()
+    assert z["size"] == len(data)
+
+
+def test_dynamic_source_blocks_become_members(applied: tuple[Terraform, dict[str, Any]]) -> None:
+    tf, out = applied
+    path = _zip_path(tf, out["inline_zip"]["path"])
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["VERSION", "config.json"]
+        assert zf.read("config.json") == b'{"stage": "dev"}'
+    assert out["inline_zip"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_archive_is_written_in_the_working_copy_not_the_source_tree(
+    applied: tuple[Terraform, dict[str, Any]],
+) -> None:
+    tf, out = applied
+    assert (
+        _zip_path(tf, out["handler_zip"]["path"]).resolve().is_relative_to(tf.copy_root.resolve())
+    )
+    assert not (FIXTURES / "valid" / "build").exists()
