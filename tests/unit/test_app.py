@@ -380,6 +380,9 @@ def test_connect_records_the_connection_before_the_handler(
     assert seen[0] is not None
     stored = app.connections.get("conn-9=")
     assert stored is not None
+    assert stored["principal"] == "alice"
+    assert stored["connectedAt"] == event["requestContext"]["connectedAt"]
+    assert stored["identity"]["sourceIp"] == "127.0.0.1"
 
 
 def test_refused_or_crashed_connect_leaves_no_connection_behind(
