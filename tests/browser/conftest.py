@@ -105,18 +105,25 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Any]:
-    """Opens pages, each in its own browser context (its own storage, like another person)."""
+    """Opens pages, each in its own browser context (its own storage, like another person).
+
+    Any uncaught script error on a page fails the test.
+    """
     contexts: list[Any] = []
+    script_errors: list[str] = []
 
     def open_page() -> Any:
         context = browser.new_context(viewport={"width": 1100, "height": 720})
         context.set_default_timeout(20_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert script_errors == [], "the page threw"
 
 
 @pytest.fixture(scope="session")
