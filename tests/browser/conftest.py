@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = "needs Debian's Chromium at /usr/bin/chromium (`make browser-deps` installs it)"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -60,6 +61,8 @@ def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     Yields the page's base URL (http://127.0.0.1:<port>); the WebSocket is at /dev.
     """
+    if not CHROMIUM.exists():  # no gateway to start when the browser tests will skip anyway
+        pytest.skip(NO_CHROMIUM)
     port = _free_port()
     log = tmp_path_factory.mktemp("gateway") / "wsgate-local.log"
     command = [
@@ -90,7 +93,7 @@ def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless."""
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (run `make browser-deps`)")
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
