@@ -50,6 +50,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     latencies: list[list[float]] = [[] for _ in conns]
     errors: list[str] = []
     mismatches = 0
+    mismatch_samples: list[dict[str, str]] = []
     start = asyncio.Event()
     stop_at = 0.0
 
@@ -62,6 +63,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         took = time.perf_counter() - sent
         if reply != msg:
             mismatches += 1
+            if len(mismatch_samples) < 3:
+                got = reply if isinstance(reply, str) else repr(reply)
+                mismatch_samples.append({"sent": msg[:40], "got": got[:40]})
         return took
 
     async def client(i: int, ws: ClientConnection) -> None:
@@ -106,6 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "max_ms": (flat[-1] * 1000) if flat else float("nan"),
         "connect_s": connect_s,
         "mismatches": mismatches,
+        "mismatch_samples": mismatch_samples,
         "errors": errors[:5],
         "error_count": len(errors),
     }
