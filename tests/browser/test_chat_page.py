@@ -110,9 +110,16 @@ def test_reload_and_newcomers_get_the_room_history(chat_gateway: str, new_page: 
     room = unique_room("history")
     alice = new_page()
     sign_in(alice, chat_gateway, "alice", room)
-    for text in ("first message", "second message"):
-        say(alice, text)
-        expect(messages(alice).filter(has_text=text)).to_have_class("message mine sent")
+    say(alice, "first message")
+    expect(messages(alice).filter(has_text="first message")).to_have_class("message mine sent")
+    # Shift+Enter starts a new line instead of sending.
+    box = alice.get_by_role("textbox", name="Message")
+    box.type("second")
+    box.press("Shift+Enter")
+    box.type("message")
+    expect(messages(alice)).to_have_count(1)
+    box.press("Enter")
+    expect(messages(alice).last).to_have_class("message mine sent")
 
     # A reload reconnects, rejoins the room and shows its history, each message once.
     alice.reload()
@@ -124,6 +131,7 @@ def test_reload_and_newcomers_get_the_room_history(chat_gateway: str, new_page: 
     carol = new_page()
     sign_in(carol, chat_gateway, "carol", room)
     expect(messages(carol).locator(".text")).to_have_text(["first message", "second message"])
+    assert messages(carol).last.locator(".text").text_content() == "second\nmessage"
 
 
 def test_message_over_api_gateway_limit_is_refused_with_a_visible_error(
