@@ -37,6 +37,16 @@ def terraform_config() -> Iterator[Callable[..., Terraform]]:
         tf.cleanup()
 
 
+@pytest.fixture(scope="session")
+def valid_applied() -> Iterator[tuple[Terraform, dict[str, Any]]]:
+    """``tests/terraform/fixtures/valid`` applied once per session: (Terraform, outputs)."""
+    tf = Terraform(FIXTURES / "valid")
+    try:
+        yield tf, tf.apply()
+    finally:
+        tf.cleanup()
+
+
 @pytest.fixture
 def fixture_config(terraform_config: Callable[..., Terraform]) -> Callable[[str], Terraform]:
     """``fixture_config("valid")`` -> ``Terraform`` for ``tests/terraform/fixtures/valid``."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,9 @@ from tfoffline import Terraform
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(scope="module")
-def applied() -> Iterator[tuple[Terraform, dict[str, Any]]]:
-    tf = Terraform(FIXTURES / "valid")
-    try:
-        yield tf, tf.apply()
-    finally:
-        tf.cleanup()
+@pytest.fixture
+def applied(valid_applied: tuple[Terraform, dict[str, Any]]) -> tuple[Terraform, dict[str, Any]]:
+    return valid_applied
 
 
 def _zip_path(tf: Terraform, reported: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +17,26 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 
 
-@pytest.fixture(scope="module")
-def applied() -> Iterator[tuple[Terraform, dict[str, Any]]]:
-    """The valid fixture, applied once for the assertions on computed values."""
-    tf = Terraform(FIXTURES / "valid")
-    try:
-        outputs = tf.apply()
-        yield tf, outputs
-    finally:
-        tf.cleanup()
+@pytest.fixture
+def applied(valid_applied: tuple[Terraform, dict[str, Any]]) -> tuple[Terraform, dict[str, Any]]:
+    return valid_applied
 
 
 def _changes(plan: dict[str, Any]) -> dict[str, list[str]]:
     return {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
 
 
-def test_full_lifecycle_ends_with_nothing_left(fixture_config: Callable[[str], Terraform]) -> None:
-    tf = fixture_config("valid")
+def test_full_lifecycle_through_the_provider_mirror(
+    terraform_config: Callable[..., Terraform],
+) -> None:
+    # reattach=False: terraform installs the launchers from the filesystem mirror and starts
+    # the providers itself, as it would for a user pointing TF_CLI_CONFIG_FILE at the mirror.
+    tf = terraform_config(FIXTURES / "valid", reattach=False)
     tf.init()
+    lock = (tf.workdir / ".terraform.lock.hcl").read_text()
+    for name in ("aws", "archive"):
+        assert f'provider "registry.terraform.io/hashicorp/{name}"' in lock
+    assert not (FIXTURES / "valid" / ".terraform.lock.hcl").exists()
     tf.validate()
     plan = tf.plan()
     created = _changes(plan)

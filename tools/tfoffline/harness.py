@@ -7,6 +7,7 @@ tree and two instances never share ``.terraform``, the lock file or the state.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -47,12 +48,26 @@ SKIP_PATTERNS = (
 LAUNCHER = """#!/bin/sh
 # Stand-in provider for offline tests (tools/tfoffline in the wsgate repository).
 # The same bytes on every machine: the lock file hashes this file.
-if [ -n "$TFOFFLINE_TOOLS" ]; then
-  PYTHONPATH="$TFOFFLINE_TOOLS${{PYTHONPATH:+:$PYTHONPATH}}"
+# TFOFFLINE_PATH lists tools/ and the site-packages; -S skips site's .pth scan (faster start).
+if [ -n "$TFOFFLINE_PATH" ]; then
+  PYTHONPATH="$TFOFFLINE_PATH${{PYTHONPATH:+:$PYTHONPATH}}"
   export PYTHONPATH
+  exec "${{TFOFFLINE_PYTHON:-python3}}" -S -m tfoffline.plugin {name} "$@"
 fi
 exec "${{TFOFFLINE_PYTHON:-python3}}" -m tfoffline.plugin {name} "$@"
 """
+
+
+def _python_path() -> str:
+    """tools/ plus this interpreter's site-packages, for ``python -S``."""
+    import sysconfig
+
+    paths = [str(TOOLS_DIR)]
+    for key in ("purelib", "platlib"):
+        p = sysconfig.get_paths()[key]
+        if p not in paths:
+            paths.append(p)
+    return os.pathsep.join(paths)
 
 
 class TerraformError(Exception):
@@ -160,7 +175,7 @@ class Installation:
                 "XDG_CACHE_HOME": str(self.home / ".cache"),
                 "TFOFFLINE_CACHE": str(self.home / ".cache" / "tfoffline"),
                 "TFOFFLINE_PYTHON": sys.executable,
-                "TFOFFLINE_TOOLS": str(TOOLS_DIR),
+                "TFOFFLINE_PATH": _python_path(),
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_EC2_METADATA_DISABLED": "true",
@@ -227,6 +242,24 @@ def installation() -> Installation:
     return _default_installation
 
 
+_live_servers: list[Any] = []
+
+
+@atexit.register
+def _stop_servers() -> None:
+    for servers in list(_live_servers):
+        servers.stop()
+
+
+def _uses_provider_aliases(root: Path, source: Path) -> bool:
+    """Whether the configuration (or a local module under ``root``) declares a provider alias."""
+    for base in {root, source}:
+        for path in base.glob("*.tf"):
+            if re.search(r"^\s*alias\s*=", path.read_text(errors="replace"), re.MULTILINE):
+                return True
+    return False
+
+
 def _skipped(name: str) -> bool:
     return name in SKIP_NAMES or any(p.match(name) for p in SKIP_PATTERNS)
 
@@ -268,6 +301,7 @@ class Terraform:
         root: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
+        reattach: bool | None = None,
     ) -> None:
         path = Path(config_dir)
         if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
@@ -293,18 +327,32 @@ class Terraform:
             self.env.update(env)
         self.last_variables: dict[str, Any] | None = None
         self._initialised = False
+        # Reattached servers hold one provider configuration at a time, so configurations
+        # with provider aliases use the launchers in the mirror instead.
+        self.reattach = (
+            (not _uses_provider_aliases(self.root, self.source)) if reattach is None else reattach
+        )
+        self._servers: ProviderServers | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
     def binary(self) -> str:
         return self.install.binary
 
+    def _command_env(self, args: Sequence[str]) -> dict[str, str]:
+        if not self.reattach or args[:1] == ("init",) or args[:1] == ["init"]:
+            return self.env
+        if self._servers is None:
+            self._servers = ProviderServers(self.env, self.workdir)
+            _live_servers.append(self._servers)
+        return {**self.env, "TF_REATTACH_PROVIDERS": self._servers.reattach}
+
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``terraform <args>`` in the working copy; raise :class:`TerraformError` if failed."""
         proc = subprocess.run(
             [self.binary, *args],
             cwd=self.workdir,
-            env=self.env,
+            env=self._command_env(args),
             capture_output=True,
             text=True,
             timeout=self.timeout,
@@ -434,10 +482,16 @@ class Terraform:
         """A ``tftest.TerraformTest`` bound to this working copy and environment."""
         import tftest
 
-        return tftest.TerraformTest(str(self.workdir), binary=self.binary, env=self.env)
+        return tftest.TerraformTest(
+            str(self.workdir), binary=self.binary, env=self._command_env(())
+        )
 
     def cleanup(self) -> None:
-        """Remove the working copy (state, plans, ``.terraform``)."""
+        """Stop this copy's provider servers and remove it (state, plans, ``.terraform``)."""
+        if self._servers is not None:
+            self._servers.stop()
+            _live_servers.remove(self._servers)
+            self._servers = None
         shutil.rmtree(self.copy_root, ignore_errors=True)
 
     def __enter__(self) -> Terraform:
@@ -499,3 +553,61 @@ def terraform(config_dir: str | os.PathLike[str], **kw: Any) -> Iterator[Terrafo
         yield tf
     finally:
         tf.cleanup()
+
+
+class ProviderServers:
+    """Long-lived stand-in provider processes that terraform reattaches to.
+
+    Starting a Python provider costs a few hundred milliseconds and Terraform starts each
+    provider several times per command; one server per working copy, handed to every command
+    through ``TF_REATTACH_PROVIDERS``, removes that cost. The servers die with this process.
+    """
+
+    def __init__(self, env: Mapping[str, str], cwd: Path) -> None:
+        self.procs: list[subprocess.Popen[str]] = []
+        reattach: dict[str, Any] = {}
+        penv = dict(env)
+        penv["PYTHONPATH"] = penv["TFOFFLINE_PATH"]
+        try:
+            for name in PROVIDERS:
+                proc = subprocess.Popen(
+                    [sys.executable, "-S", "-m", "tfoffline.plugin", name, "--reattach"],
+                    stdout=subprocess.PIPE,
+                    stderr=None,
+                    stdin=subprocess.DEVNULL,
+                    env=penv,
+                    cwd=cwd,
+                    text=True,
+                )
+                self.procs.append(proc)
+                assert proc.stdout is not None
+                sock = proc.stdout.readline().strip()
+                if not sock:
+                    raise RuntimeError(
+                        f"stand-in provider {name} did not start (exit {proc.wait()})"
+                    )
+                reattach[f"registry.terraform.io/hashicorp/{name}"] = {
+                    "Protocol": "grpc",
+                    "ProtocolVersion": 6,
+                    "Pid": proc.pid,
+                    "Test": True,
+                    "Addr": {"Network": "unix", "String": sock},
+                }
+        except BaseException:
+            self.stop()
+            raise
+        self.reattach = json.dumps(reattach)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        self.procs = []

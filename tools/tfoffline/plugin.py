@@ -123,6 +123,7 @@ class Servicer(rpc.ProviderServicer):
         self.provider_schema = s["provider"]
         self.resources: dict[str, Any] = s.get("resource_schemas", {})
         self.data_sources: dict[str, Any] = s.get("data_source_schemas", {})
+        self._schema_response: pb.GetProviderSchema.Response | None = None
 
     def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
         return pb.GetMetadata.Response(
@@ -136,6 +137,11 @@ class Servicer(rpc.ProviderServicer):
         )
 
     def GetProviderSchema(self, request: Any, context: Any) -> pb.GetProviderSchema.Response:
+        if self._schema_response is None:
+            self._schema_response = self._build_schema_response()
+        return self._schema_response
+
+    def _build_schema_response(self) -> pb.GetProviderSchema.Response:
         return pb.GetProviderSchema.Response(
             provider=_pb_schema(self.provider_schema),
             resource_schemas={t: _pb_schema(s) for t, s in self.resources.items()},
@@ -263,15 +269,20 @@ def _certificate() -> tuple[bytes, bytes, bytes]:
     return cert_pem, key_pem, base64.b64decode(body)
 
 
-def serve(behaviour: Behaviour) -> None:
-    """Run the plugin server until Terraform shuts it down (or goes away)."""
+def serve(behaviour: Behaviour, *, reattach: bool = False) -> None:
+    """Run the plugin server until Terraform shuts it down, or the parent process goes away.
+
+    With ``reattach`` the server is plain (no TLS) and long-lived: the test harness starts it
+    once and hands its socket to every terraform command through ``TF_REATTACH_PROVIDERS``.
+    """
     stopped = threading.Event()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     rpc.add_ProviderServicer_to_server(Servicer(behaviour), server)
 
     class Controller(ctl_rpc.GRPCControllerServicer):
         def Shutdown(self, request: Any, context: Any) -> Any:
-            stopped.set()
+            if not reattach:  # a reattached server outlives each terraform command
+                stopped.set()
             return ctl_pb.Empty()
 
     class Stdio(stdio_rpc.GRPCStdioServicer):
@@ -280,17 +291,23 @@ def serve(behaviour: Behaviour) -> None:
 
     ctl_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
     stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
-    cert_pem, key_pem, cert_der = _certificate()
-    creds = grpc.ssl_server_credentials([(key_pem, cert_pem)])
     parent = os.getppid()
     with tempfile.TemporaryDirectory(prefix="tfoffline-plugin-") as tmp:
         sock = f"{tmp}/plugin.sock"
-        server.add_secure_port(f"unix://{sock}", creds)
-        server.start()
-        cert64 = base64.b64encode(cert_der).decode().rstrip("=")
-        sys.stdout.write(f"1|6|unix|{sock}|grpc|{cert64}\n")
+        if reattach:
+            server.add_insecure_port(f"unix://{sock}")
+            server.start()
+            sys.stdout.write(f"{sock}\n")
+        else:
+            cert_pem, key_pem, cert_der = _certificate()
+            server.add_secure_port(
+                f"unix://{sock}", grpc.ssl_server_credentials([(key_pem, cert_pem)])
+            )
+            server.start()
+            cert64 = base64.b64encode(cert_der).decode().rstrip("=")
+            sys.stdout.write(f"1|6|unix|{sock}|grpc|{cert64}\n")
         sys.stdout.flush()
-        while not stopped.wait(0.05):
+        while not stopped.wait(0.05 if not reattach else 0.5):
             if os.getppid() != parent:
                 break
         server.stop(grace=0.2)
@@ -301,17 +318,22 @@ def serve(behaviour: Behaviour) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     name = argv[0] if argv else ""
+    reattach = "--reattach" in argv
     if name == "aws":
         from tfoffline.aws import AwsBehaviour
 
-        serve(AwsBehaviour())
+        serve(AwsBehaviour(), reattach=reattach)
     elif name == "archive":
         from tfoffline.archive import ArchiveBehaviour
 
-        serve(ArchiveBehaviour())
+        serve(ArchiveBehaviour(), reattach=reattach)
     else:
-        sys.exit("usage: python -m tfoffline.plugin aws|archive (started by terraform)")
+        sys.exit("usage: python -m tfoffline.plugin aws|archive [--reattach]")
 
 
 if __name__ == "__main__":
-    main()
+    # Run the copy imported under its package name, so that ProviderError raised by the
+    # behaviours is the class the RPC wrapper catches.
+    from tfoffline import plugin
+
+    plugin.main()
