@@ -15,7 +15,7 @@ variable "name" {
 }
 
 variable "source_dir" {
-  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). It is packaged together with the wsgate runtime into one zip; files must be UTF-8 text (see README, Packaging)."
+  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). Terraform zips it together with the wsgate runtime (as package `wsgate`) into one Lambda package, leaving out what source_excludes matches. Files are read as UTF-8 text, so binary files (compiled wheels, images) cannot be packaged: put those in a layer (layers)."
   type        = string
 
   validation {
