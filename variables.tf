@@ -145,8 +145,8 @@ variable "throttling_burst_limit" {
   default     = 500
 
   validation {
-    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
-    error_message = "throttling_burst_limit must be a whole number from 0 to 5000 (the account-level burst)."
+    condition     = var.throttling_burst_limit >= 1 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "throttling_burst_limit must be a whole number from 1 to 5000 (the account-level burst); 0 would answer every request with 429."
   }
 }
 
@@ -156,8 +156,8 @@ variable "throttling_rate_limit" {
   default     = 1000
 
   validation {
-    condition     = var.throttling_rate_limit >= 0 && var.throttling_rate_limit <= 10000
-    error_message = "throttling_rate_limit must be from 0 to 10000 (the default account-level rate)."
+    condition     = var.throttling_rate_limit > 0 && var.throttling_rate_limit <= 10000
+    error_message = "throttling_rate_limit must be more than 0 and at most 10000 (the default account-level rate); 0 would answer every request with 429."
   }
 }
 

@@ -114,15 +114,19 @@ run "second_invalid_value_of_each_variable_is_rejected" {
   ]
 }
 
-# A route listed twice; an environment variable name Lambda rejects.
+# A route listed twice; an environment variable name Lambda rejects; throttling limits of 0.
 run "duplicates_and_bad_environment_names_are_rejected" {
   command = plan
   variables {
-    routes      = ["say", "say"]
-    environment = { "my-var" = "x" }
+    routes                 = ["say", "say"]
+    environment            = { "my-var" = "x" }
+    throttling_burst_limit = 0
+    throttling_rate_limit  = 0
   }
   expect_failures = [
     var.routes,
     var.environment,
+    var.throttling_burst_limit,
+    var.throttling_rate_limit,
   ]
 }
