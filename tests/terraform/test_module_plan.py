@@ -467,3 +467,25 @@ def test_api_gateway_account_role_only_when_asked(applied):
     assert attachment["policy_arn"] == (
         "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     )
+
+
+def test_every_taggable_resource_carries_the_tags(applied):
+    schema = json.loads((REPO_ROOT / "tools" / "tfoffline" / "schema" / "aws.json").read_text())
+    (provider,) = schema["provider_schemas"].values()
+    taggable = {
+        rtype
+        for rtype, rs in provider["resource_schemas"].items()
+        if "tags" in rs["block"]["attributes"]
+    }
+    (full,) = [
+        m
+        for m in applied.state["values"]["root_module"]["child_modules"]
+        if m["address"] == "module.full"
+    ]
+    checked = []
+    for res in full["resources"]:
+        if res["mode"] == "managed" and res["type"] in taggable:
+            assert res["values"]["tags"] == {"team": "realtime"}, res["address"]
+            checked.append(res["type"])
+    assert {"aws_apigatewayv2_api", "aws_lambda_function", "aws_dynamodb_table"} <= set(checked)
+    assert len(checked) >= 10
