@@ -202,6 +202,12 @@ async def _run_local(args: argparse.Namespace) -> None:
         reload_interval=None if args.no_reload else 1.0,
         faults=Faults(args.faults, args.faults_seed) if args.faults else None,
     )
+    # Signals are caught from here on, so a Ctrl+C during the start is not lost.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await gateway.start()
     except HandlerLoadError as exc:
@@ -221,11 +227,6 @@ async def _run_local(args: argparse.Namespace) -> None:
     if gateway.faults:
         print(f"  faults               {gateway.faults.describe()}")
     print("Ctrl+C to stop", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
@@ -236,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "local":
-            asyncio.run(_run_local(args))
+            from .server import event_loop_factory
+
+            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                runner.run(_run_local(args))
         elif args.command == "send":
             cmd_send(args)
         elif args.command == "close":

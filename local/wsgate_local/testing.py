@@ -34,7 +34,7 @@ import pytest
 from . import frames
 from .config import GatewayConfig, load_config
 from .eventlog import EventLog
-from .server import Gateway
+from .server import Gateway, event_loop_factory
 
 _GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval")
 
@@ -88,7 +88,7 @@ class RunningGateway:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self._loop = asyncio.new_event_loop()
+        self._loop = (event_loop_factory() or asyncio.new_event_loop)()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         try:

@@ -121,7 +121,7 @@ class WorkerPool:
         self.env = dict(env)
         self.size = max(1, size)
         self.generation = 0
-        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._idle: asyncio.LifoQueue[Worker] = asyncio.LifoQueue()
         self._all: set[Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
