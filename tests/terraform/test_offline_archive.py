@@ -62,3 +62,14 @@ def test_archive_is_written_in_the_working_copy_not_the_source_tree(
         _zip_path(tf, out["handler_zip"]["path"]).resolve().is_relative_to(tf.copy_root.resolve())
     )
     assert not (FIXTURES / "valid" / "build").exists()
+
+
+def test_changed_sources_rebuild_the_archive_resource(fixture_config: Any) -> None:
+    tf = fixture_config("valid")
+    first = tf.apply()["inline_zip"]
+    second = tf.apply(variables={"extra_files": {"VERSION": "2.0.0"}})["inline_zip"]
+    path = _zip_path(tf, second["path"])
+    with zipfile.ZipFile(path) as zf:
+        assert zf.namelist() == ["VERSION"]
+        assert zf.read("VERSION") == b"2.0.0"
+    assert second["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() != first["sha256"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tfoffline.plugin import ProviderError
+from tfoffline.values import UNKNOWN
 
 _S = {"type": "string", "description_kind": "plain"}
 
@@ -179,6 +180,13 @@ class ArchiveBehaviour:
     def plan(
         self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
     ) -> dict[str, Any]:
+        # A changed argument means a new archive: its hashes are known only after apply.
+        computed = {"id", "output_size", *OUTPUTS}
+        if prior is not None and any(
+            planned.get(k) != prior.get(k) for k in planned if k not in computed
+        ):
+            for k in computed:
+                planned[k] = UNKNOWN
         return planned
 
     def apply(
