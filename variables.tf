@@ -36,19 +36,18 @@ variable "handler" {
 }
 
 variable "source_excludes" {
-  description = "Regular expressions matched against each file's path relative to source_dir (and to the runtime directory); matching files are left out of the zip."
+  description = "Regular expressions matched against each file's path relative to source_dir (and to the runtime directory); matching files are left out of the zip. The default leaves out hidden files and directories (.env, .venv, .git), caches, tests and Terraform's own files."
   type        = list(string)
   default = [
+    "(^|/)\\.",
     "(^|/)__pycache__/",
     "\\.py[co]$",
-    "(^|/)\\.venv/",
-    "(^|/)\\.terraform/",
-    "(^|/)\\.pytest_cache/",
-    "(^|/)\\.mypy_cache/",
     "(^|/)tests?/",
     "(^|/)test_[^/]*\\.py$",
     "(^|/)[^/]*_test\\.py$",
-    "(^|/)\\.DS_Store$",
+    "(^|/)conftest\\.py$",
+    "\\.(tf|tfvars|tfstate|tfplan|zip)$",
+    "\\.tfstate\\.backup$",
   ]
 }
 

@@ -254,7 +254,11 @@ def test_zip_holds_the_runtime_and_the_users_code_only(applied):
     with zipfile.ZipFile(applied.tf.workdir / filename) as archive:
         names = set(archive.namelist())
     assert {"wsgate/__init__.py", "wsgate/app.py", "wsgate/compat/zappa.py"} <= names
-    assert {"app.py", "auth.py"} <= names
+    assert {"app.py", "auth.py", "helpers.py"} <= names
+    # the fixture's source_dir also holds a hidden .env and a tests/ directory: both stay out
+    assert (REPO_ROOT / "tests/terraform/fixture/src/.env").exists()
+    assert ".env" not in names
+    assert not [n for n in names if n.startswith("tests/")]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [n for n in names if n.startswith(("wsgate_local/", "tests/", "local/"))]
 
