@@ -65,6 +65,11 @@ def test_plan_leaves_computed_values_unknown(fixture_config: Callable[[str], Ter
     assert api["change"]["after"]["name"] == "fixture"
     for name in ("id", "arn", "api_endpoint", "execution_arn"):
         assert api["change"]["after_unknown"][name] is True
+    function = next(rc for rc in plan["resource_changes"] if rc["type"] == "aws_lambda_function")
+    # Provider defaults of unset arguments are known at plan time, as with the real provider.
+    after = function["change"]["after"]
+    assert (after["memory_size"], after["timeout"], after["architectures"]) == (128, 3, ["x86_64"])
+    assert function["change"]["after_unknown"]["invoke_arn"] is True
     table = next(
         rc for rc in plan["resource_changes"] if rc["address"] == "aws_dynamodb_table.this"
     )

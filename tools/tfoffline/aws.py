@@ -32,6 +32,26 @@ REGION_NAMES = {
     "ap-northeast-1": "Asia Pacific (Tokyo)",
 }
 
+#: Provider defaults of optional arguments, known at plan time as the real provider plans them
+#: (hashicorp/aws 6.x docs; see ../shared/aws/TERRAFORM.md section 2).
+PLAN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "aws_apigatewayv2_api": {
+        "route_selection_expression": "$request.method $request.path",
+        "api_key_selection_expression": "$request.header.x-api-key",
+    },
+    "aws_apigatewayv2_route": {"authorization_type": "NONE"},
+    "aws_apigatewayv2_integration": {"connection_type": "INTERNET"},
+    "aws_lambda_function": {
+        "architectures": ["x86_64"],
+        "memory_size": 128,
+        "timeout": 3,
+        "package_type": "Zip",
+        "publish": False,
+    },
+    "aws_dynamodb_table": {"billing_mode": "PROVISIONED"},
+    "aws_cloudwatch_log_group": {"log_group_class": "STANDARD"},
+}
+
 LOWER = string.ascii_lowercase + string.digits
 UPPER = string.ascii_uppercase + string.digits
 
@@ -86,6 +106,10 @@ class AwsBehaviour:
         self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
     ) -> dict[str, Any]:
         attrs = block.get("attributes", {})
+        if prior is None:
+            for name, value in PLAN_DEFAULTS.get(type_name, {}).items():
+                if planned.get(name) is UNKNOWN:
+                    planned[name] = value
         if "region" in attrs and planned.get("region") in (None, UNKNOWN):
             planned["region"] = self.region
         if "tags_all" in attrs:
