@@ -46,6 +46,7 @@ data "archive_file" "this" {
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "dispatcher" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.kms_key_arn
@@ -123,6 +124,7 @@ resource "aws_lambda_permission" "dispatcher" {
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "authorizer" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
   count = local.create_authorizer ? 1 : 0
 
   name              = "/aws/lambda/${var.name}-authorizer"

@@ -159,6 +159,7 @@ resource "aws_apigatewayv2_stage" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "access" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
   name              = "/aws/apigateway/${var.name}/${var.stage_name}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.kms_key_arn
@@ -168,6 +169,7 @@ resource "aws_cloudwatch_log_group" "access" {
 # API Gateway writes execution logs to a group it names after the API id; creating it here gives
 # it the module's retention and key instead of "never expire".
 resource "aws_cloudwatch_log_group" "execution" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
   count = var.execution_logging_level == "OFF" ? 0 : 1
 
   name              = "API-Gateway-Execution-Logs_${aws_apigatewayv2_api.this.id}/${var.stage_name}"
