@@ -161,3 +161,31 @@ def test_zappa_example_names_the_module_holding_the_decorated_handlers(example):
     function = ex.applied("module.ws.aws_lambda_function.this")
     assert function["environment"][0]["variables"]["WSGATE_ZAPPA_MODULE"] == "app"
     assert (REPO_ROOT / "examples" / "zappa-migration" / "src" / "app.py").exists()
+
+
+@pytest.mark.parametrize("name", ["echo", "chat", "authorizer", "notify", "zappa-migration"])
+def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
+    from wsgate_local.config import load_config
+
+    ex = example(name)
+    local = load_config(REPO_ROOT / "examples" / name)
+    assert sorted(PREDEFINED + list(local.routes)) == ex.route_keys()
+    planned_two_way = sorted(
+        r["route_key"]
+        for r in ex.planned("aws_apigatewayv2_route")
+        if r.get("route_response_selection_expression") == "$default"
+    )
+    assert sorted(local.two_way_routes) == planned_two_way
+    (api,) = ex.planned("aws_apigatewayv2_api")
+    assert local.route_selection_expression == api["route_selection_expression"]
+    (stage,) = ex.planned("aws_apigatewayv2_stage")
+    assert local.stage_name == stage["name"]
+    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    assert local.handler == dispatcher["handler"]
+    authorizers = ex.planned("aws_apigatewayv2_authorizer")
+    if authorizers:
+        assert list(local.authorizer_identity_sources) == authorizers[0]["identity_sources"]
+        auth_fn = ex.applied("module.ws.aws_lambda_function.authorizer[0]")
+        assert local.authorizer_handler == auth_fn["handler"]
+    else:
+        assert local.authorizer_handler is None
