@@ -115,6 +115,9 @@ def run_json(argv: Sequence[str], timeout: float, env: dict[str, str] | None = N
     except subprocess.TimeoutExpired:
         stop(proc, grace=1.0)
         raise TimeoutError(f"{argv[1:4]} did not finish within {timeout:.0f} s") from None
+    except BaseException:  # Ctrl+C: take the child down with us
+        stop(proc, grace=1.0)
+        raise
     lines = [line for line in out.decode().splitlines() if line.strip()]
     if proc.returncode != 0 or not lines:
         errors = [line for line in err.decode().splitlines() if line.strip()]
