@@ -493,3 +493,26 @@ def test_every_taggable_resource_carries_the_tags(applied):
             checked.append(res["type"])
     assert {"aws_apigatewayv2_api", "aws_lambda_function", "aws_dynamodb_table"} <= set(checked)
     assert len(checked) >= 10
+
+
+def test_unchanged_config_plans_no_changes_and_a_new_route_redeploys(terraform_config):
+    tf = terraform_config(REPO_ROOT)
+    variables = {
+        "name": "redeploy",
+        "source_dir": "tests/terraform/fixture/src",
+        "routes": ["join"],
+    }
+    tf.apply(variables=variables)
+
+    again = tf.plan(variables=variables)
+    changed = [
+        c["address"] for c in again["resource_changes"] if c["change"]["actions"] != ["no-op"]
+    ]
+    assert changed == []  # the deployment trigger is stable: no redeploy on every apply
+
+    more = tf.plan(variables={**variables, "routes": ["join", "leave"]})
+    actions = {c["address"]: c["change"]["actions"] for c in more["resource_changes"]}
+    assert actions['aws_apigatewayv2_route.this["leave"]'] == ["create"]
+    # A changed trigger means a new deployment (the real provider replaces it, create before
+    # destroy, and the stage moves over; the stand-in cannot tell ForceNew and plans an update).
+    assert actions["aws_apigatewayv2_deployment.this"] != ["no-op"]

@@ -75,3 +75,23 @@ def test_provider_aliases_keep_their_own_region(terraform_config: Callable[..., 
         "arn:aws:sns:eu-west-1:123456789012:home",
         "arn:aws:sns:us-east-1:123456789012:virginia",
     ]
+
+
+def test_provider_launchers_are_the_same_bytes_wherever_they_are_installed(tmp_path: Path) -> None:
+    # The lock file records a hash of each provider package, so a launcher must not embed
+    # anything machine-specific (paths, interpreter) for lock files to agree across machines.
+    launchers = []
+    for base in (tmp_path / "one", tmp_path / "elsewhere" / "two"):
+        inst = Installation(base)
+        inst.ensure()
+        found = sorted(inst.mirror.rglob("terraform-provider-*"))
+        assert [p.name for p in found] == [
+            "terraform-provider-archive_v2.7.1",
+            "terraform-provider-aws_v6.62.0",
+        ]
+        assert all(os.access(p, os.X_OK) for p in found)
+        launchers.append([p.read_bytes() for p in found])
+        config = inst.cli_config.read_text()
+        assert "filesystem_mirror" in config and "direct" not in config
+    assert launchers[0] == launchers[1]
+    assert str(tmp_path).encode() not in b"".join(launchers[0])
