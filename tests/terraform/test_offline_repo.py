@@ -83,3 +83,16 @@ def test_every_tf_file_in_the_repo_is_fmt_clean() -> None:
         fmt_check(REPO_ROOT)
     except TerraformError as err:
         pytest.fail(f"terraform fmt -check found unformatted files:\n{err.stdout}")
+
+
+def test_fmt_check_names_an_unformatted_file(tmp_path: Path) -> None:
+    (tmp_path / "ok.tf").write_text('variable "ok" {\n  type = string\n}\n')
+    (tmp_path / "modules" / "child").mkdir(parents=True)
+    (tmp_path / "modules" / "child" / "messy.tf").write_text(
+        'variable "x" {\n type    = string\n}\n'
+    )
+    (tmp_path / ".terraform").mkdir()
+    (tmp_path / ".terraform" / "vendored.tf").write_text('variable "y" {\n type    = string\n}\n')
+    with pytest.raises(TerraformError) as err:
+        fmt_check(tmp_path)
+    assert err.value.stdout.split() == ["modules/child/messy.tf"]

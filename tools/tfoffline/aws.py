@@ -127,7 +127,8 @@ class AwsBehaviour:
     def apply(
         self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
     ) -> dict[str, Any]:
-        region = planned.get("region") if isinstance(planned.get("region"), str) else self.region
+        given = planned.get("region")
+        region = given if isinstance(given, str) else self.region
         rule = RULES.get(type_name, _generic)
         filled = rule(type_name, planned, region)
         for k, v in filled.items():
@@ -325,11 +326,8 @@ def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
 def _lambda_permission(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     sid = o.get("statement_id")
     if not isinstance(sid, str):
-        prefix = (
-            o.get("statement_id_prefix")
-            if isinstance(o.get("statement_id_prefix"), str)
-            else "terraform-"
-        )
+        given = o.get("statement_id_prefix")
+        prefix = given if isinstance(given, str) else "terraform-"
         sid = prefix + token(_seed(t, o), 26, string.digits)
     return {"id": sid, "statement_id": sid, "statement_id_prefix": ""}
 

@@ -515,34 +515,35 @@ def format_diagnostics(result: Mapping[str, Any]) -> str:
 
 
 def fmt_check(path: str | os.PathLike[str], *, recursive: bool = True) -> list[str]:
-    """Run ``terraform fmt -check`` on ``path``; raise :class:`TerraformError` naming bad files."""
+    """``terraform fmt -check [-recursive]`` on ``path``: raise :class:`TerraformError` listing
+    the files that need formatting. Terraform skips hidden directories (``.terraform``); build
+    output and dependency folders are ignored too. Returns the files checked clean (empty list).
+    """
     inst = installation()
-    files = _tf_files(Path(path), recursive)
-    if not files:
-        return []
-    args = ["fmt", "-check", "-list=true", "-no-color", *[str(f) for f in files]]
+    target = Path(path).resolve()
+    args = ["fmt", "-check", "-list=true", "-no-color", *(["-recursive"] if recursive else [])]
     proc = subprocess.run(
-        [inst.binary, *args], capture_output=True, text=True, env=inst.base_env(), timeout=120
+        [inst.binary, *args, str(target)],
+        capture_output=True,
+        text=True,
+        env=inst.base_env(),
+        timeout=120,
+        cwd=target if target.is_dir() else target.parent,
     )
-    if proc.returncode != 0:
-        raise TerraformError(args, proc.returncode, proc.stdout, proc.stderr or proc.stdout)
-    return []
-
-
-def _tf_files(path: Path, recursive: bool) -> list[Path]:
-    if path.is_file():
-        return [path]
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if not _skipped(d) and not d.startswith("."))
-        out.extend(
-            Path(dirpath) / f
-            for f in sorted(filenames)
-            if f.endswith((".tf", ".tfvars", ".tftest.hcl"))
+    if proc.returncode == 0:
+        return []
+    if proc.returncode == 3:  # some files are not formatted
+        bad = [
+            line
+            for line in proc.stdout.splitlines()
+            if line.strip() and not any(_skipped(part) for part in Path(line).parts)
+        ]
+        if not bad:
+            return []
+        raise TerraformError(
+            args, proc.returncode, "\n".join(bad), "needs terraform fmt:\n" + "\n".join(bad)
         )
-        if not recursive:
-            break
-    return out
+    raise TerraformError(args, proc.returncode, proc.stdout, proc.stderr)
 
 
 @contextlib.contextmanager
