@@ -45,6 +45,7 @@ class LocalDynamo:
         port = int(self.url.rsplit(":", 1)[1]) if self.url else 0
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
+        _one_request_at_a_time(self._server)
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         self.create_table()
@@ -100,3 +101,17 @@ class LocalDynamo:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _one_request_at_a_time(server: Any) -> None:
+    """Serve moto's requests one at a time. Its TransactWriteItems deep-copies the whole table
+    without a lock (and restores the copy when a condition fails), so concurrent requests could
+    fail with a 500 or lose writes; DynamoDB itself never does either."""
+    wsgi = server._server
+    inner, lock = wsgi.app, threading.Lock()
+
+    def serialized(environ: Any, start_response: Any) -> Any:
+        with lock:
+            return inner(environ, start_response)
+
+    wsgi.app = serialized

@@ -9,6 +9,7 @@ caller learns it crashed; one that overruns the integration timeout is killed an
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import struct
@@ -121,7 +122,11 @@ class WorkerPool:
         self.env = dict(env)
         self.size = max(1, size)
         self.generation = 0
-        self._idle: asyncio.LifoQueue[Worker] = asyncio.LifoQueue()
+        # Idle workers, most recently used last (reused first, like warm Lambda containers), and
+        # callers waiting for one, served strictly in arrival order: asyncio.Queue lets a new
+        # caller overtake a woken waiter, which starves some connections under load.
+        self._idle: list[Worker] = []
+        self._waiters: collections.deque[asyncio.Future[Worker]] = collections.deque()
         self._all: set[Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -157,8 +162,31 @@ class WorkerPool:
         """Start every worker; returns the handler's import error (with traceback), if any."""
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         for w in workers:
-            self._idle.put_nowait(w)
+            self._release(w)
         return workers[0].load_error if workers else None
+
+    async def _acquire(self) -> Worker:
+        if self._idle and not self._waiters:
+            return self._idle.pop()
+        waiter: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())  # handed over just as the caller gave up
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def _release(self, worker: Worker) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
 
     def _replace_later(self, old: Worker | None) -> None:
         async def run() -> None:
@@ -185,7 +213,7 @@ class WorkerPool:
                 # Once per reload: a broken edit shows up at once, not at the next event.
                 self._reported_generation = fresh.generation
                 self._on_load_error(fresh.load_error)
-            self._idle.put_nowait(fresh)
+            self._release(fresh)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
@@ -195,7 +223,7 @@ class WorkerPool:
         self, event: dict[str, Any], timeout_ms: int, request_id: str, kind: str = "invoke"
     ) -> Outcome:
         """Run ``event`` through the handler (``kind="authorize"``: the authorizer)."""
-        worker = await self._idle.get()
+        worker = await self._acquire()
         try:
             outcome = await worker.call(
                 {"kind": kind, "event": event, "timeoutMs": timeout_ms, "requestId": request_id},
@@ -209,14 +237,14 @@ class WorkerPool:
         if worker.dead or worker.generation != self.generation:
             self._replace_later(worker)
         else:
-            self._idle.put_nowait(worker)
+            self._release(worker)
         return outcome
 
     def reload(self) -> None:
         """Replace every worker with one that imports the code afresh."""
         self.generation += 1
-        while not self._idle.empty():
-            self._replace_later(self._idle.get_nowait())
+        while self._idle:
+            self._replace_later(self._idle.pop())
 
     async def close(self) -> None:
         self._closed = True
