@@ -62,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--workers",
         type=int,
-        default=min(4, os.cpu_count() or 1),
-        help="worker processes, i.e. warm Lambda containers (default: min(4, CPUs))",
+        # One more than the CPUs: a worker waiting for its @connections call keeps none busy.
+        default=min(4, (os.cpu_count() or 1) + 1),
+        help="worker processes, i.e. warm Lambda containers (default: CPUs + 1, at most 4)",
     )
     local.add_argument(
         "--idle-timeout",
