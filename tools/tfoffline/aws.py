@@ -82,9 +82,7 @@ def _seed(type_name: str, obj: dict[str, Any]) -> str:
 
 class AwsBehaviour:
     def __init__(self) -> None:
-        self.region = (
-            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        )
+        self.region = _env_region()
         self.default_tags: dict[str, str] = {}
 
     def schema(self) -> dict[str, Any]:
@@ -92,9 +90,11 @@ class AwsBehaviour:
         return data["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
 
     def configure(self, config: dict[str, Any]) -> None:
-        if isinstance(config.get("region"), str):
-            self.region = config["region"]
+        # From scratch every time: a reattached server is configured once per command.
+        region = config.get("region")
+        self.region = region if isinstance(region, str) else _env_region()
         tags = config.get("default_tags") or []
+        self.default_tags = {}
         if tags and isinstance(tags[0], dict) and isinstance(tags[0].get("tags"), dict):
             self.default_tags = dict(tags[0]["tags"])
 
@@ -187,6 +187,10 @@ class AwsBehaviour:
             if k in out and (out.get(k) is None or k not in ("name", "region")):
                 out[k] = v
         return out
+
+
+def _env_region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def _file_base64sha256(path: Any) -> str | None:

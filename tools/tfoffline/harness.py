@@ -471,7 +471,10 @@ class Terraform:
     def test(self, *args: str, variables: Mapping[str, Any] | None = None) -> str:
         """``terraform test`` (``*.tftest.hcl``); returns its output, raises when a run fails."""
         self._ensure_init()
-        var_args = [f"-var={k}={v}" for k, v in (variables or {}).items()]
+        var_args = [
+            f"-var={k}={v if isinstance(v, str) else json.dumps(v)}"
+            for k, v in (variables or {}).items()
+        ]
         return self.run("test", "-no-color", *var_args, *args).stdout
 
     def fmt_check(self) -> list[str]:
