@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -95,3 +97,20 @@ def test_provider_launchers_are_the_same_bytes_wherever_they_are_installed(tmp_p
         assert "filesystem_mirror" in config and "direct" not in config
     assert launchers[0] == launchers[1]
     assert str(tmp_path).encode() not in b"".join(launchers[0])
+
+
+def test_working_copies_of_a_dead_process_are_removed(tmp_path: Path) -> None:
+    inst = Installation(tmp_path / "tfoffline")
+    inst.ensure()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    orphan = inst.work / "examples-echo-orphan"
+    (orphan / "tree").mkdir(parents=True)
+    (orphan / "owner.pid").write_text(dead.stdout.strip())
+    mine = inst.work / "examples-echo-mine"
+    mine.mkdir()
+    (mine / "owner.pid").write_text(str(os.getpid()))
+    inst.ensure()
+    assert not orphan.exists()
+    assert mine.exists()

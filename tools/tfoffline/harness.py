@@ -219,6 +219,18 @@ class Installation:
 
                 write_certificate(cache)
             self.work.mkdir(parents=True, exist_ok=True)
+            self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        """Delete working copies whose owning process is gone (a crashed or killed test run)."""
+        for owner in self.work.glob("*/owner.pid"):
+            try:
+                pid = int(owner.read_text())
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(owner.parent, ignore_errors=True)
+            except (ValueError, OSError):
+                continue
 
 
 def _write_if_changed(path: Path, text: str, mode: int) -> None:
@@ -320,6 +332,7 @@ class Terraform:
         rel = self.source.relative_to(self.root).as_posix()
         label = re.sub(r"[^A-Za-z0-9_-]+", "-", self.source.name if rel == "." else rel)
         self.copy_root = Path(tempfile.mkdtemp(prefix=f"{label[-40:]}-", dir=self.install.work))
+        (self.copy_root / "owner.pid").write_text(str(os.getpid()))
         self.workdir = _link_farm(self.root, self.source, self.copy_root / "tree")
         self.env = self.install.base_env()
         self.env["TF_DATA_DIR"] = str(self.workdir / ".terraform")
