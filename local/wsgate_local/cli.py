@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "local":
-            from .server import event_loop_factory
+            from .environment import event_loop_factory
 
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
                 runner.run(_run_local(args))

@@ -33,8 +33,9 @@ import pytest
 
 from . import frames
 from .config import GatewayConfig, load_config
+from .environment import event_loop_factory
 from .eventlog import EventLog
-from .server import Gateway, event_loop_factory
+from .server import Gateway
 
 _GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval")
 
