@@ -11,6 +11,6 @@ app = wsgate.App()
 
 
 @app.default
-def echo(event):  # type: ignore[no-untyped-def]
+def echo(event: wsgate.Event) -> None:
     # Through the @connections API (wsgate.send), as a one-way route must answer.
     wsgate.send(event.connection_id, event.body or "")
