@@ -98,3 +98,17 @@ def test_endpoint_without_the_stage_is_forbidden(recorder):
     stageless = boto3.client("apigatewaymanagementapi", endpoint_url=gw.endpoint.rsplit("/", 1)[0])
     with client, pytest.raises(stageless.exceptions.ForbiddenException):
         stageless.post_to_connection(ConnectionId=cid, Data=b"lost")
+
+
+def test_another_stage_moves_both_the_websocket_and_the_management_api(tmp_path):
+    from conftest import recorder_gateway
+
+    gw, _ = recorder_gateway(tmp_path, stage_name="prod")
+    try:
+        assert gw.url.endswith("/prod") and gw.endpoint.endswith("/prod")
+        with gw.connect() as client:
+            cid = gw.connection_ids()[-1]
+            gw.management_client().post_to_connection(ConnectionId=cid, Data=b"on prod")
+            assert client.recv() == "on prod"
+    finally:
+        gw.stop()
