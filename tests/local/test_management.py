@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from conftest import connect_tagged
+from conftest import connect_tagged, recorder_gateway
 from websockets.exceptions import ConnectionClosed
 
 
@@ -101,8 +101,6 @@ def test_endpoint_without_the_stage_is_forbidden(recorder):
 
 
 def test_another_stage_moves_both_the_websocket_and_the_management_api(tmp_path):
-    from conftest import recorder_gateway
-
     gw, _ = recorder_gateway(tmp_path, stage_name="prod")
     try:
         assert gw.url.endswith("/prod") and gw.endpoint.endswith("/prod")
