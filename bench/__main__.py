@@ -133,7 +133,6 @@ class Bench:
         self.rows: list[Row] = []
         self.series: dict[str, list[Any]] = {}
         self.raw: dict[str, Any] = {}
-        self.wsgate_results: dict[Point, dict[str, Any]] = {}
 
     def skip(self, section: str, name: str, reason: str, target: str = "") -> None:
         self.rows.append(Row(section, name, None, "", target=target, note=reason))
@@ -150,11 +149,10 @@ class Bench:
             self.skip("round trips", "echo through wsgate local", "examples/echo/src is empty")
             return
         points = list(self.s.points)
-        log("round trips: bare websockets echo server")
-        bare = roundtrip.bare(points, self.s.seconds, self.s.warmup)
-        log("round trips: wsgate local examples/echo")
-        mine = roundtrip.wsgate_local(points, self.s.seconds, self.s.warmup)
-        self.wsgate_results = mine
+        log("round trips: bare websockets and wsgate local examples/echo, point by point")
+        with roundtrip.bare_server() as b, roundtrip.wsgate_server() as w:
+            res = roundtrip.interleaved([b, w], points, self.s.seconds, self.s.warmup)
+        bare, mine = res[b.name], res[w.name]
         self.raw["roundtrip"] = {
             "bare": {point_label(p): r for p, r in bare.items()},
             "wsgate_local": {point_label(p): r for p, r in mine.items()},
@@ -215,16 +213,17 @@ class Bench:
             return
         log(f"peer: {versions}")
         points = list(self.s.peer_points)
-        theirs = roundtrip.serverless_offline(points, self.s.peer_seconds, self.s.peer_warmup)
-        missing = [p for p in points if p not in self.wsgate_results]
-        mine = dict(self.wsgate_results)
-        if missing:
-            log("peer: wsgate local at the peer's client counts")
-            mine.update(roundtrip.wsgate_local(missing, self.s.seconds, self.s.warmup))
+        log("peer: serverless-offline and wsgate local, point by point")
+        with roundtrip.peer_server() as t, roundtrip.wsgate_server() as w:
+            res = roundtrip.interleaved(
+                [t, w], points, self.s.peer_seconds, max(self.s.warmup, self.s.peer_warmup)
+            )
+        theirs, mine = res[t.name], res[w.name]
         self.raw["peer"] = {
             "versions": versions,
             "handler": "bench/peer_app/handler.py: post_to_connection back to the sender",
             "serverless_offline": {point_label(p): r for p, r in theirs.items()},
+            "wsgate_local": {point_label(p): r for p, r in mine.items()},
         }
         self.series["serverless-offline, 64 B"] = _series("", theirs, SMALL)
         for p in points:

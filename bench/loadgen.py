@@ -65,7 +65,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             mismatches += 1
             if len(mismatch_samples) < 3:
                 got = reply if isinstance(reply, str) else repr(reply)
-                mismatch_samples.append({"sent": msg[:40], "got": got[:40]})
+                mismatch_samples.append({"sent": msg[:40], "got": got[:160]})
         return took
 
     async def client(i: int, ws: ClientConnection) -> None:

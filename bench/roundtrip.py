@@ -6,7 +6,9 @@ point is measured with the same generator settings, so the ratios compare the se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import gateway, peer, procs
@@ -22,6 +24,15 @@ class Point:
     payload: int
 
 
+@dataclass
+class Target:
+    """A running echo server: its name in the results, its URL, load generator options."""
+
+    name: str
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
 def load(
     url: str,
     point: Point,
@@ -30,6 +41,7 @@ def load(
     warmup_seconds: float = 0.5,
     max_per_client: int = 50_000,
     reply_timeout: float = 10.0,
+    warmup_count: int = 2,
 ) -> dict[str, Any]:
     """One measurement: the load generator against ``url``, in a process of its own.
 
@@ -52,7 +64,7 @@ def load(
         "--warmup-seconds",
         str(warmup_seconds),
         "--warmup",
-        "2",
+        str(warmup_count),
         "--reply-timeout",
         str(reply_timeout),
     ]
@@ -61,29 +73,39 @@ def load(
     return result
 
 
-def bare(points: list[Point], seconds: float, warmup: float) -> dict[Point, dict[str, Any]]:
+@contextlib.contextmanager
+def bare_server() -> Iterator[Target]:
+    """The baseline: a bare websockets echo server."""
     port = procs.free_port()
     argv = [procs.PYTHON, "-m", "bench.bare_echo", str(port)]
     with procs.server(argv, port, timeout=20):
-        return {
-            p: load(f"ws://127.0.0.1:{port}", p, seconds, warmup_seconds=warmup) for p in points
-        }
+        yield Target("bare websockets", f"ws://127.0.0.1:{port}")
 
 
-def wsgate_local(points: list[Point], seconds: float, warmup: float) -> dict[Point, dict[str, Any]]:
+@contextlib.contextmanager
+def wsgate_server() -> Iterator[Target]:
+    """``wsgate local examples/echo``."""
     with gateway.running(ECHO_DIR) as gw:
-        return {p: load(gw.ws_url, p, seconds, warmup_seconds=warmup) for p in points}
+        yield Target("wsgate local", gw.ws_url)
 
 
-def serverless_offline(
-    points: list[Point], seconds: float, warmup: float
-) -> dict[Point, dict[str, Any]]:
+@contextlib.contextmanager
+def peer_server() -> Iterator[Target]:
+    """serverless-offline with the equivalent Python echo handler."""
     with peer.running() as url:
-        return {
-            # serverless-offline starts one Python process per concurrent client on demand:
-            # its first replies may take many seconds, and that is warm-up, not a failure
-            p: load(
-                url, p, seconds, warmup_seconds=warmup, max_per_client=5_000, reply_timeout=60.0
-            )
-            for p in points
-        }
+        # serverless-offline starts one Python process per concurrent client on demand:
+        # its first replies may take many seconds, and that is warm-up, not a failure
+        options = {"max_per_client": 5_000, "reply_timeout": 30.0, "warmup_count": 1}
+        yield Target("serverless-offline", url, options)
+
+
+def interleaved(
+    targets: list[Target], points: list[Point], seconds: float, warmup: float
+) -> dict[str, dict[Point, dict[str, Any]]]:
+    """Measure every point on every target back to back, so that a change in the machine's
+    load between two points hits the figure and its baseline alike."""
+    out: dict[str, dict[Point, dict[str, Any]]] = {t.name: {} for t in targets}
+    for p in points:
+        for t in targets:
+            out[t.name][p] = load(t.url, p, seconds, warmup_seconds=warmup, **t.options)
+    return out
