@@ -31,7 +31,8 @@ def test_source_dir_archive_holds_the_files_minus_excludes(
     with zipfile.ZipFile(_zip_path(tf, out["handler_zip"]["path"])) as zf:
         assert sorted(zf.namelist()) == ["app.py", "pkg/__init__.py", "pkg/util.py"]
         assert zf.read("app.py") == (FIXTURES / "valid" / "src" / "app.py").read_bytes()
-        assert {(i.external_attr >> 16) & 0o777 for i in zf.infolist()} == {0o644}
+        # output_file_mode overrides the files' own modes.
+        assert {(i.external_attr >> 16) & 0o777 for i in zf.infolist()} == {0o666}
 
 
 def test_reported_hashes_match_the_written_zip(applied: tuple[Terraform, dict[str, Any]]) -> None:
@@ -73,3 +74,13 @@ def test_changed_sources_rebuild_the_archive_resource(fixture_config: Any) -> No
         assert zf.namelist() == ["VERSION"]
         assert zf.read("VERSION") == b"2.0.0"
     assert second["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() != first["sha256"]
+
+
+def test_source_file_and_source_content_archives(applied: tuple[Terraform, dict[str, Any]]) -> None:
+    tf, out = applied
+    with zipfile.ZipFile(_zip_path(tf, out["other_zips"]["single"])) as zf:
+        assert zf.namelist() == ["util.py"]
+        assert zf.read("util.py") == (FIXTURES / "valid" / "src" / "pkg" / "util.py").read_bytes()
+    with zipfile.ZipFile(_zip_path(tf, out["other_zips"]["content"])) as zf:
+        assert zf.namelist() == ["routes.json"]
+        assert zf.read("routes.json") == b'{"routes":["$default"]}'

@@ -29,6 +29,10 @@ BROKEN = {
         "Reference to undeclared resource",
         'managed resource "aws_lambda_function" "handler"',
     ),
+    "archive_two_sources": (
+        "archive_file: only one of source_file, source_dir, source_content or source",
+        "got source_file, source_dir",
+    ),
     "wrong_value_type": (
         "Incorrect attribute value type",
         'Inappropriate value for attribute "tags"',
