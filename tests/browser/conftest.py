@@ -6,6 +6,7 @@ launch it by path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -55,23 +56,14 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"wsgate local did not serve {url} within 60 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`wsgate local examples/chat` on a free port, exactly as a developer starts it.
-
-    Yields the page's base URL (http://127.0.0.1:<port>); the WebSocket is at /dev.
-    """
+@contextlib.contextmanager
+def _serve_chat(log: Path, *flags: str) -> Iterator[str]:
+    """`wsgate local examples/chat` on a free port, exactly as a developer starts it."""
     if not CHROMIUM.exists():  # no gateway to start when the browser tests will skip anyway
         pytest.skip(NO_CHROMIUM)
     port = _free_port()
-    log = tmp_path_factory.mktemp("gateway") / "wsgate-local.log"
-    command = [
-        str(Path(sys.executable).with_name("wsgate")),
-        "local",
-        str(ROOT / "examples" / "chat"),
-        "--port",
-        str(port),
-    ]
+    wsgate = str(Path(sys.executable).with_name("wsgate"))
+    command = [wsgate, "local", str(ROOT / "examples" / "chat"), "--port", str(port), *flags]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()
@@ -87,6 +79,22 @@ def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The chat example behind the local gateway; yields the page's base URL
+    (http://127.0.0.1:<port>); the WebSocket is at /dev."""
+    with _serve_chat(tmp_path_factory.mktemp("gateway") / "wsgate-local.log") as base:
+        yield base
+
+
+@pytest.fixture
+def impatient_gateway(tmp_path: Path) -> Iterator[str]:
+    """The chat example behind a gateway that closes connections idle for 3 seconds (API
+    Gateway waits 10 minutes), so the keep-alive can be seen working in a few seconds."""
+    with _serve_chat(tmp_path / "wsgate-local.log", "--idle-timeout", "3") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

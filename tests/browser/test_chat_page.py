@@ -223,3 +223,24 @@ def test_page_opened_from_disk_talks_to_the_stage_named_by_url(
     expect(alice.locator("#server-url")).to_have_text(websocket_url)
     say(alice, "from a file")
     expect(messages(alice).filter(has_text="from a file")).to_have_class("message mine sent")
+
+
+def test_keep_alive_ping_holds_an_idle_connection_open(
+    impatient_gateway: str, new_page: Any
+) -> None:
+    room = unique_room("quiet")
+    pinging = new_page()
+    sent, _ = record_frames(pinging)
+    sign_in(pinging, impatient_gateway, "alice", room, query="?ping=1")
+    silent = new_page()  # the default ping interval (4 minutes) is far beyond this gateway's 3 s
+    sign_in(silent, impatient_gateway, "bob", room)
+    kept = pinging.locator("body").get_attribute("data-connection-id")
+    dropped = silent.locator("body").get_attribute("data-connection-id")
+    assert kept and dropped
+
+    # The gateway closes the silent page's idle connection (which then reconnects) ...
+    expect(silent.locator("body")).not_to_have_attribute("data-connection-id", dropped)
+    expect(silent.locator("body")).to_have_attribute("data-connection-id", re.compile(r".+"))
+    # ... while the pinging page, idle just as long, still has its first connection.
+    wait_for(pinging, lambda: sum('"ping"' in frame for frame in sent) >= 4)
+    expect(pinging.locator("body")).to_have_attribute("data-connection-id", kept)
