@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tfoffline import TerraformError, fmt_check
@@ -96,3 +97,38 @@ def test_fmt_check_names_an_unformatted_file(tmp_path: Path) -> None:
     with pytest.raises(TerraformError) as err:
         fmt_check(tmp_path)
     assert err.value.stdout.split() == ["modules/child/messy.tf"]
+
+
+def _shape(block: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a schema block Terraform validates against: types, flags, nesting, limits."""
+    flags = ("required", "optional", "computed")
+    return {
+        "attributes": {
+            name: (a["type"], *(bool(a.get(f)) for f in flags))
+            for name, a in block.get("attributes", {}).items()
+        },
+        "blocks": {
+            name: (
+                b["nesting_mode"],
+                b.get("min_items", 0),
+                b.get("max_items", 0),
+                _shape(b["block"]),
+            )
+            for name, b in block.get("block_types", {}).items()
+        },
+    }
+
+
+def test_terraform_sees_exactly_the_generated_schema(terraform_config: Any) -> None:
+    tf = terraform_config(REPO_ROOT / "tests" / "terraform" / "fixtures" / "minimal")
+    tf.init()
+    served = json.loads(tf.run("providers", "schema", "-json").stdout)["provider_schemas"]
+    served_aws = served["registry.terraform.io/hashicorp/aws"]
+    generated = json.loads(SCHEMA.read_text())["provider_schemas"]
+    generated_aws = generated["registry.terraform.io/hashicorp/aws"]
+    assert set(served_aws["resource_schemas"]) == set(generated_aws["resource_schemas"])
+    assert set(served_aws["data_source_schemas"]) == set(generated_aws["data_source_schemas"])
+    for kind in ("resource_schemas", "data_source_schemas"):
+        for type_name, schema in generated_aws[kind].items():
+            served_block = served_aws[kind][type_name]["block"]
+            assert _shape(served_block) == _shape(schema["block"]), type_name
