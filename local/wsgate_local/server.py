@@ -278,6 +278,10 @@ class Gateway:
                 if result.subprotocol:
                     protocols = (result.subprotocol,)
             ws = GatewayWebSocket(protocols=protocols)
+            if protocols:
+                # Passed through as returned, like API Gateway, even if the client did not
+                # offer it (aiohttp alone would drop it; the client then refuses the upgrade).
+                ws.headers["Sec-WebSocket-Protocol"] = protocols[0]
             await ws.prepare(request)
             conn.ws = ws
             conn.state = OPEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import connect_tagged, recorder_gateway
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import InvalidStatus, NegotiationError
 
 
 def refused_status(gw, **kwargs) -> int:
@@ -49,6 +49,12 @@ def test_only_the_subprotocol_header_is_passed_back(recorder):
         assert response.headers["Sec-WebSocket-Protocol"] == "chat.v1"
         assert "X-Not-Forwarded" not in response.headers
         assert client.ws.subprotocol == "chat.v1"
+
+
+def test_subprotocol_is_passed_back_as_returned_even_if_not_offered(recorder):
+    gw, _ = recorder
+    with pytest.raises(NegotiationError, match="unsupported subprotocol"):
+        gw.connect(query={"protocol": "not.offered"}, subprotocols=["chat.v1"])
 
 
 def test_refused_connection_never_reaches_disconnect(recorder):
