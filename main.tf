@@ -7,7 +7,9 @@ resource "aws_apigatewayv2_api" "this" {
   description                = var.api_description
   protocol_type              = "WEBSOCKET"
   route_selection_expression = var.route_selection_expression
-  tags                       = var.tags
+  # Only with a custom domain: without one, the execute-api endpoint is the only way in.
+  disable_execute_api_endpoint = local.custom_domain && var.disable_execute_api_endpoint
+  tags                         = var.tags
 
   lifecycle {
     # Checks that involve more than one variable (Terraform 1.6 validations see one variable only).
@@ -26,6 +28,10 @@ resource "aws_apigatewayv2_api" "this" {
     precondition {
       condition     = var.api_mapping_key == "" || var.domain_name != null
       error_message = "api_mapping_key only applies with a custom domain_name."
+    }
+    precondition {
+      condition     = !var.disable_execute_api_endpoint || var.domain_name != null
+      error_message = "disable_execute_api_endpoint needs a custom domain_name: otherwise clients would have no endpoint left."
     }
   }
 }

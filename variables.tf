@@ -414,6 +414,12 @@ variable "api_mapping_key" {
   }
 }
 
+variable "disable_execute_api_endpoint" {
+  description = "With a custom domain, turn off the default execute-api endpoint so clients can only connect through the domain. The @connections API is then reached through the domain too (WSGATE_ENDPOINT already points there)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for every resource the module creates that takes tags."
   type        = map(string)

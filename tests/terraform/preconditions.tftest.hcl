@@ -40,6 +40,14 @@ run "mapping_key_without_custom_domain_is_rejected" {
   expect_failures = [aws_apigatewayv2_api.this]
 }
 
+run "disabling_the_only_endpoint_is_rejected" {
+  command = plan
+  variables {
+    disable_execute_api_endpoint = true
+  }
+  expect_failures = [aws_apigatewayv2_api.this]
+}
+
 run "handler_module_missing_from_source_dir_is_rejected" {
   command = plan
   variables {

@@ -445,6 +445,9 @@ def test_custom_domain_changes_both_urls_and_uses_tls_1_2(applied):
     domain = applied.one("full", "aws_apigatewayv2_domain_name")
     assert domain["domain_name_configuration"][0]["security_policy"] == "TLS_1_2"
     assert domain["domain_name_configuration"][0]["endpoint_type"] == "REGIONAL"
+    # clients (and the @connections calls) can only come through the domain
+    assert applied.one("full", "aws_apigatewayv2_api")["disable_execute_api_endpoint"] is True
+    assert applied.one("basic", "aws_apigatewayv2_api")["disable_execute_api_endpoint"] is False
     mapping = applied.one("full", "aws_apigatewayv2_api_mapping")
     assert mapping["api_mapping_key"] == "chat"
     assert mapping["api_id"] == full["api_id"]
