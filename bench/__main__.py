@@ -123,7 +123,12 @@ def _health(result: dict[str, Any]) -> str:
     if result.get("error_count"):
         problems.append(f"{result['error_count']} clients failed ({result['errors'][0]})")
     if result.get("mismatches"):
-        problems.append(f"{result['mismatches']} replies differed from the message sent")
+        samples = result.get("mismatch_samples") or [{}]
+        example = samples[0].get("got", "")[:70]
+        problems.append(
+            f"{result['mismatches']} replies were not the echo of the message sent"
+            + (f" (e.g. {example})" if example else "")
+        )
     return "; ".join(problems)
 
 
@@ -192,6 +197,39 @@ class Bench:
                     passed=m["p99_ms"] < P99_TARGET_MS,
                 )
             )
+            self._cpu_row("round trips", p, m, b, "bare", "gateway", "workers")
+
+    def _cpu_row(
+        self,
+        section: str,
+        p: Point,
+        mine: dict[str, Any],
+        base: dict[str, Any],
+        base_name: str,
+        main_name: str,
+        children_name: str,
+    ) -> None:
+        """Server CPU per round trip: steadier than throughput when the machine is shared."""
+        m, b = mine.get("server_cpu_ms_per_rt"), base.get("server_cpu_ms_per_rt")
+        if m is None:
+            return
+        split = (
+            f"{main_name} {mine['server_main_cpu_ms_per_rt']:.2f} ms + "
+            f"{children_name} {mine['server_children_cpu_ms_per_rt']:.2f} ms"
+        )
+        self.rows.append(
+            Row(
+                section,
+                f"server CPU/rt, {point_label(p)}",
+                m,
+                "ms",
+                baseline=b,
+                baseline_name=base_name,
+                ratio=(m / b) if b else None,
+                ratio_label=f"of {base_name}",
+                note=f"wsgate local: {split}",
+            )
+        )
 
     # 2 -------------------------------------------------------------------------------------
     def peer(self) -> None:
@@ -257,6 +295,7 @@ class Bench:
                     ratio_label="lower",
                 )
             )
+            self._cpu_row("peer", p, m, t, "sls-offline", "gateway", "workers")
 
     # 3 -------------------------------------------------------------------------------------
     def broadcast(self) -> None:

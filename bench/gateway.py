@@ -19,6 +19,7 @@ LOG_DIR = procs.ROOT / ".cache" / "bench" / "logs"
 class Gateway:
     port: int
     stage: str
+    pid: int = 0
 
     @property
     def ws_url(self) -> str:
@@ -63,8 +64,8 @@ def running(app_dir: Path, *, stage: str = "dev", timeout: float = 60.0) -> Iter
     log = LOG_DIR / f"gateway-{app_dir.name}.log"
     env = procs.child_env(WSGATE_LOG_LEVEL="WARNING")
     argv = [*command(app_dir, port), "--quiet", "--no-reload"]
-    with procs.server(argv, port, env=env, timeout=timeout, log=log):
-        gw = Gateway(port, stage)
+    with procs.server(argv, port, env=env, timeout=timeout, log=log) as proc:
+        gw = Gateway(port, stage, proc.pid)
         wait_until_ready(gw.ws_url, timeout)
         yield gw
 

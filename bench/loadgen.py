@@ -16,6 +16,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.procs import cpu_split
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     """The q-th percentile (0..100) by nearest rank; NaN for no values."""
@@ -84,16 +86,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         except Exception as exc:  # one failed client must not stop the measurement
             errors.append(f"client {i}: {type(exc).__name__}: {exc}"[:200])
             ready.release()
+        completed[i] = seq
 
+    completed = [0] * len(conns)
     ready = asyncio.Semaphore(0)
     tasks = [asyncio.create_task(client(i, ws)) for i, ws in enumerate(conns)]
     for _ in conns:
         await asyncio.wait_for(ready.acquire(), 120)
+    cpu_before = cpu_split(args.server_pid) if args.server_pid else (0.0, 0.0)
     began = time.perf_counter()
     stop_at = began + args.seconds
     start.set()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - began
+    cpu_after = cpu_split(args.server_pid) if args.server_pid else (0.0, 0.0)
+    own_cpu, children_cpu = (a - b for a, b in zip(cpu_after, cpu_before, strict=True))
+    server_cpu = (own_cpu + children_cpu) if args.server_pid else None
     await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
 
     flat = sorted(x for per in latencies for x in per)
@@ -102,6 +110,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "clients": args.clients,
         "payload": args.payload,
         "round_trips": count,
+        "all_round_trips": sum(completed),
+        # the server's CPU (its process and all its children) during the timed phase only
+        "server_cpu_s": server_cpu,
+        "server_cpu_ms_per_rt": (server_cpu * 1000 / count) if server_cpu and count else None,
+        # of which the server's own process, and its child processes (workers, runners)
+        "server_main_cpu_ms_per_rt": (own_cpu * 1000 / count) if server_cpu and count else None,
+        "server_children_cpu_ms_per_rt": (children_cpu * 1000 / count)
+        if server_cpu and count
+        else None,
         "seconds": elapsed,
         "rps": count / elapsed if elapsed > 0 else 0.0,
         "p50_ms": percentile(flat, 50) * 1000,
@@ -129,6 +146,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--reply-timeout", type=float, default=10.0, help="seconds; a client stops after one"
+    )
+    parser.add_argument(
+        "--server-pid", type=int, default=0, help="report this process tree's CPU time"
     )
     parser.add_argument("--connect-parallel", type=int, default=20)
     args = parser.parse_args()

@@ -71,8 +71,8 @@ def ensure_installed() -> str:
 
 
 @contextlib.contextmanager
-def running(stage: str = "dev") -> Iterator[str]:
-    """Start serverless-offline and yield its WebSocket URL."""
+def running(stage: str = "dev") -> Iterator[tuple[str, int]]:
+    """Start serverless-offline and yield its WebSocket URL and process id."""
     ws_port, http_port, lambda_port = procs.free_port(), procs.free_port(), procs.free_port()
     env = procs.child_env(
         PEER_ENDPOINT=f"http://127.0.0.1:{ws_port}",
@@ -101,6 +101,6 @@ def running(stage: str = "dev") -> Iterator[str]:
     log = procs.ROOT / ".cache" / "bench" / "logs" / "serverless-offline.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"ws://127.0.0.1:{ws_port}/{stage}"
-    with procs.server(argv, ws_port, env=env, cwd=CACHE, timeout=90, log=log):
+    with procs.server(argv, ws_port, env=env, cwd=CACHE, timeout=90, log=log) as proc:
         gateway.wait_until_ready(url, 90)
-        yield url
+        yield url, proc.pid

@@ -18,6 +18,40 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds used so far by ``root`` and every live descendant (Linux
+    ``/proc``); 0.0 where ``/proc`` is not there."""
+    own, descendants = cpu_split(root)
+    return own + descendants
+
+
+def cpu_split(root: int) -> tuple[float, float]:
+    """CPU seconds of ``root`` itself and of all its live descendants, separately."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry.name), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    descendants, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        descendants += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return cpu.get(root, 0.0), descendants
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

@@ -30,6 +30,7 @@ class Target:
 
     name: str
     url: str
+    pid: int
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -42,6 +43,7 @@ def load(
     max_per_client: int = 50_000,
     reply_timeout: float = 10.0,
     warmup_count: int = 2,
+    server_pid: int = 0,
 ) -> dict[str, Any]:
     """One measurement: the load generator against ``url``, in a process of its own.
 
@@ -67,6 +69,8 @@ def load(
         str(warmup_count),
         "--reply-timeout",
         str(reply_timeout),
+        "--server-pid",
+        str(server_pid),
     ]
     timeout = seconds + warmup_seconds + 120 + reply_timeout * 3 + point.clients * 0.5
     result: dict[str, Any] = procs.run_json(argv, timeout=timeout)
@@ -78,25 +82,25 @@ def bare_server() -> Iterator[Target]:
     """The baseline: a bare websockets echo server."""
     port = procs.free_port()
     argv = [procs.PYTHON, "-m", "bench.bare_echo", str(port)]
-    with procs.server(argv, port, timeout=20):
-        yield Target("bare websockets", f"ws://127.0.0.1:{port}")
+    with procs.server(argv, port, timeout=20) as proc:
+        yield Target("bare websockets", f"ws://127.0.0.1:{port}", proc.pid)
 
 
 @contextlib.contextmanager
 def wsgate_server() -> Iterator[Target]:
     """``wsgate local examples/echo``."""
     with gateway.running(ECHO_DIR) as gw:
-        yield Target("wsgate local", gw.ws_url)
+        yield Target("wsgate local", gw.ws_url, gw.pid)
 
 
 @contextlib.contextmanager
 def peer_server() -> Iterator[Target]:
     """serverless-offline with the equivalent Python echo handler."""
-    with peer.running() as url:
+    with peer.running() as (url, pid):
         # serverless-offline starts one Python process per concurrent client on demand:
         # its first replies may take many seconds, and that is warm-up, not a failure
         options = {"max_per_client": 5_000, "reply_timeout": 30.0, "warmup_count": 1}
-        yield Target("serverless-offline", url, options)
+        yield Target("serverless-offline", url, pid, options)
 
 
 def interleaved(
@@ -107,5 +111,7 @@ def interleaved(
     out: dict[str, dict[Point, dict[str, Any]]] = {t.name: {} for t in targets}
     for p in points:
         for t in targets:
-            out[t.name][p] = load(t.url, p, seconds, warmup_seconds=warmup, **t.options)
+            out[t.name][p] = load(
+                t.url, p, seconds, warmup_seconds=warmup, server_pid=t.pid, **t.options
+            )
     return out
