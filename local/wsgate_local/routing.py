@@ -7,6 +7,7 @@ route keys, falling back to ``$default``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection
@@ -70,6 +71,34 @@ def uses_body(expression: str) -> bool:
     return "request.body" in expression
 
 
+@functools.lru_cache(maxsize=64)
+def _compile(expression: str) -> tuple[tuple[bool, str], ...]:
+    """Split an expression once into literal text and variable names: ``(is_variable, text)``."""
+    parts: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i, n = 0, len(expression)
+    while i < n:
+        ch = expression[i]
+        if ch == "\\" and i + 1 < n and expression[i + 1] == "$":
+            literal.append("$")
+            i += 2
+            continue
+        if ch == "$":
+            m = _BRACED.match(expression, i) or _BARE.match(expression, i)
+            if m:
+                if literal:
+                    parts.append((False, "".join(literal)))
+                    literal = []
+                parts.append((True, m.group(1)))
+                i = m.end()
+                continue
+        literal.append(ch)
+        i += 1
+    if literal:
+        parts.append((False, "".join(literal)))
+    return tuple(parts)
+
+
 def evaluate(expression: str, body: str) -> str | None:
     """Evaluate a route selection expression against a message body.
 
@@ -82,28 +111,7 @@ def evaluate(expression: str, body: str) -> str | None:
             parsed = json.loads(body)
         except ValueError:
             return None
-    out: list[str] = []
-    i, n = 0, len(expression)
-    while i < n:
-        ch = expression[i]
-        if ch == "\\" and i + 1 < n and expression[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        if ch == "$":
-            m = _BRACED.match(expression, i)
-            if m:
-                out.append(_variable(m.group(1), parsed))
-                i = m.end()
-                continue
-            m = _BARE.match(expression, i)
-            if m:
-                out.append(_variable(m.group(1), parsed))
-                i = m.end()
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return "".join(_variable(text, parsed) if var else text for var, text in _compile(expression))
 
 
 def select_route(
