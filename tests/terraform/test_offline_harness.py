@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -114,3 +115,29 @@ def test_working_copies_of_a_dead_process_are_removed(tmp_path: Path) -> None:
     inst.ensure()
     assert not orphan.exists()
     assert mine.exists()
+
+
+def test_shell_env_lets_a_plain_terraform_use_the_stand_ins(tmp_path: Path) -> None:
+    tools = Path(__file__).resolve().parents[2] / "tools"
+    exports = subprocess.run(
+        [sys.executable, "-m", "tfoffline", "env"],
+        env={**os.environ, "PYTHONPATH": str(tools)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    for line in exports.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = shlex.split(value)[0]
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "main.tf").write_text((FIXTURES / "minimal" / "main.tf").read_text())
+    env["HOME"] = str(tmp_path)
+    binary = Installation().binary
+    for args in (["init", "-input=false"], ["plan", "-input=false", "-no-color"]):
+        proc = subprocess.run(
+            ["terraform", *args], cwd=config, env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert "aws_sqs_queue.this will be created" in proc.stdout
