@@ -136,8 +136,6 @@ def test_shell_env_lets_a_plain_terraform_use_the_stand_ins(tmp_path: Path) -> N
     env["HOME"] = str(tmp_path)
     binary = Installation().binary
     for args in (["init", "-input=false"], ["plan", "-input=false", "-no-color"]):
-        proc = subprocess.run(
-            ["terraform", *args], cwd=config, env=env, capture_output=True, text=True
-        )
+        proc = subprocess.run([binary, *args], cwd=config, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
     assert "aws_sqs_queue.this will be created" in proc.stdout
