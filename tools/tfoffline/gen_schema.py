@@ -91,6 +91,8 @@ OPTIONAL_COMPUTED: dict[str, set[str]] = {
     "aws_cloudwatch_event_rule": {"name", "name_prefix"},
     "aws_cloudwatch_event_target": {"target_id"},
     "aws_scheduler_schedule": {"name", "name_prefix"},
+    # data sources
+    "aws_region": {"name", "endpoint"},
 }
 
 META_ARGS = {
