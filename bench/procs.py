@@ -26,7 +26,8 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 def cpu_split(root: int) -> tuple[float, float]:
-    """CPU seconds of ``root`` itself and of all its live descendants, separately."""
+    """CPU seconds of ``root`` itself and of its descendants (live, or exited and reaped
+    within the tree), separately."""
     proc = Path("/proc")
     if not proc.is_dir():
         return 0.0, 0.0
@@ -43,7 +44,9 @@ def cpu_split(root: int) -> tuple[float, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         pid, ppid = int(entry.name), int(fields[1])
         children.setdefault(ppid, []).append(pid)
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+        # utime + stime, plus cutime + cstime: the CPU of children that have exited and been
+        # reaped moves to their parent, so a tree that recycles processes still adds up
+        cpu[pid] = sum(int(v) for v in fields[11:15]) / tick
     descendants, todo = 0.0, list(children.get(root, []))
     while todo:
         pid = todo.pop()
