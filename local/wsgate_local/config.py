@@ -83,11 +83,13 @@ def _is_wsgate_source(source: Any, base: Path) -> bool:
         return False
     if "wsgate" in source.lower():
         return True
-    if source.startswith(("./", "../")):
+    if source.startswith(("./", "../", "/")):
+        # A local path: this checkout, or another checkout of wsgate (it carries the runtime).
         try:
-            return (base / source).resolve() == REPO_ROOT
+            target = (base / source).resolve()
         except OSError:
             return False
+        return target == REPO_ROOT or (target / "lambda" / "wsgate" / "__init__.py").is_file()
     return False
 
 

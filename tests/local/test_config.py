@@ -43,3 +43,21 @@ def test_module_from_another_source_is_not_mistaken_for_wsgate(tmp_path):
     )
     with pytest.raises(ConfigError, match="no `module` block"):
         load_config(tmp_path)
+
+
+def test_module_sourced_by_absolute_path_to_a_checkout_is_found(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "main.tf").write_text(
+        f'module "ws" {{\n  source = "{ROOT}"\n  name = "abs"\n'
+        '  source_dir = "${path.module}/src"\n  routes = ["go"]\n}\n'
+    )
+    config = load_config(tmp_path)
+    assert config.name == "abs"
+    assert list(config.routes) == ["go"]
+
+
+def test_local_path_to_a_directory_without_the_runtime_is_not_wsgate(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "main.tf").write_text('module "m" {\n  source = "./other"\n  name = "x"\n}\n')
+    with pytest.raises(ConfigError, match="no `module` block"):
+        load_config(tmp_path)
