@@ -111,6 +111,14 @@ class GatewayProcess:
                 return items
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def connection_items(self) -> list[dict[str, Any]]:
+        """Connection and membership items: none may outlive its connection's $disconnect."""
+        return [
+            item
+            for item in self.scan()
+            if item["pk"]["S"].startswith("conn#") or item["sk"]["S"].startswith("conn#")
+        ]
+
     def live_connections(self) -> list[dict[str, Any]]:
         import urllib.request
 

@@ -27,17 +27,8 @@ RSS_SLACK_KB = 48 * 1024
 RSS_SLACK_PER_CLIENT_KB = 100
 
 
-def _leftovers(gateway: GatewayProcess) -> list[dict[str, Any]]:
-    """Connection and membership items: what must be gone once every $disconnect ran."""
-    return [
-        item
-        for item in gateway.scan()
-        if item["pk"]["S"].startswith("conn#") or item["sk"]["S"].startswith("conn#")
-    ]
-
-
 def _settled(gateway: GatewayProcess) -> bool:
-    return not gateway.live_connections() and not _leftovers(gateway)
+    return not gateway.live_connections() and not gateway.connection_items()
 
 
 def _run_storm(
@@ -66,7 +57,7 @@ def _run_storm(
         "messages sent (acknowledged)": sum(len(c.said) for c in planned),
         "deliveries owed": owed,
         "deliveries made": delivered,
-        "items left": len(_leftovers(gateway)),
+        "items left": len(gateway.connection_items()),
         "rss start KB": rss_start,
         "rss end KB": rss_end,
         "runtime ERROR lines": len(gateway.runtime_logs("ERROR")),
