@@ -317,7 +317,7 @@ class Event:
             raise BadRequest("the message has no body; send a JSON object")
         try:
             return _json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise BadRequest("the message is not valid JSON") from exc
 
     # -- where we run ------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def evaluate(expression: str, body: str) -> str | None:
     if uses_body(expression):
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             return None
     return "".join(_variable(text, parsed) if var else text for var, text in _compile(expression))
 
