@@ -303,3 +303,51 @@ def test_secrets_a_handler_logs_through_the_redaction_helpers_never_reach_the_lo
         "database password is s3cr3t-do-not-log",
         "",
     )
+
+
+# -- a crowd ------------------------------------------------------------------------------------
+
+
+async def _crowd(url: str, count: int) -> tuple[int, int]:
+    """Open ``count`` connections at once, ping on each, close them all: (opened, ponged)."""
+    import asyncio
+
+    from websockets.asyncio.client import connect as connect_async
+
+    async def one() -> Any:
+        return await connect_async(url, open_timeout=120, ping_interval=None)
+
+    opened = await asyncio.gather(*(one() for _ in range(count)), return_exceptions=True)
+    live = [ws for ws in opened if not isinstance(ws, BaseException)]
+
+    async def ping(ws: Any) -> bool:
+        await ws.send('{"action": "ping"}')
+        return json.loads(await asyncio.wait_for(ws.recv(), 120)) == {"type": "pong"}
+
+    pongs = await asyncio.gather(*(ping(ws) for ws in live), return_exceptions=True)
+    await asyncio.gather(*(ws.close() for ws in live), return_exceptions=True)
+    return len(live), sum(p is True for p in pongs)
+
+
+def _open_at_once(gateway: GatewayProcess, count: int) -> None:
+    import asyncio
+
+    before = gateway.scan()
+    opened, ponged = asyncio.run(_crowd(gateway.ws_url, count))
+    assert (opened, ponged) == (count, count)
+    assert _settle(gateway) == before
+    assert gateway.proc.poll() is None
+    for sign in ("worker crash", "worker timeout", "gateway error"):
+        assert sign not in gateway.output()
+
+
+def test_hundreds_of_connections_opened_at_once_are_all_served_and_cleaned_up(
+    chat: GatewayProcess,
+) -> None:
+    _open_at_once(chat, 120)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(900)
+def test_soak_1000_connections_opened_at_once(chat: GatewayProcess) -> None:
+    _open_at_once(chat, 1000)
