@@ -1,9 +1,10 @@
-"""Cached boto3 clients: one @connections client per endpoint, one DynamoDB client per target.
+"""Cached AWS clients: per @connections endpoint a ``Poster`` (the hot POST) and a boto3 client
+(GET and DELETE), and one DynamoDB client per target.
 
 boto3 is imported on first use only, so ``import wsgate`` stays cheap on a cold start. Clients
 are created under a lock from one private session (boto3's default session is not safe to
-create clients from concurrently) and then shared: botocore clients are thread-safe, and the
-connection pool is sized for a broadcast's worker threads.
+create clients from concurrently) and then shared: botocore clients and posters are
+thread-safe, and their connection pools are sized for a broadcast's worker threads.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from .errors import ConfigurationError
 
 #: Pool size of every client; a broadcast never runs more worker threads than this.
 MAX_POOL_CONNECTIONS = 64
+#: Seconds to open a connection to, and to wait for an answer from, the @connections API.
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
 
 _lock = threading.Lock()
 _session: Any = None
 _management: dict[tuple[str, str], Any] = {}
+_posters: dict[tuple[str, str], Any] = {}
 _dynamodb: dict[tuple[str, str | None], Any] = {}
 
 
@@ -50,11 +55,40 @@ def management_client(endpoint: str) -> Any:
             region_name=sign_region,
             config=config(
                 retries={"mode": "standard", "total_max_attempts": 1},
-                connect_timeout=3,
-                read_timeout=10,
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
             ),
         ),
     )
+
+
+def poster(endpoint: str) -> Any:
+    """The shared ``wsgate._fastsend.Poster`` for ``endpoint``: PostToConnection, signed for the
+    endpoint's region with the session's credentials, with the client's timeouts and pool size."""
+    sign_region = region(endpoint)
+    key = (endpoint, sign_region)
+    found = _posters.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _posters.get(key)
+        if found is None:
+            from ._fastsend import Poster
+
+            session = _get_session()._session  # the botocore session behind the boto3 one
+            # Where a client would find its CA bundle: the session's ca_bundle setting
+            # (AWS_CA_BUNDLE), else REQUESTS_CA_BUNDLE, else the default bundle.
+            verify = session.get_config_variable("ca_bundle")
+            found = Poster(
+                endpoint,
+                sign_region,
+                session.get_credentials(),
+                verify=verify if verify is not None else os.environ.get("REQUESTS_CA_BUNDLE", True),
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                max_pool_connections=MAX_POOL_CONNECTIONS,
+            )
+            _posters[key] = found
+    return found
 
 
 def dynamodb_client() -> Any:
@@ -93,6 +127,9 @@ def reset() -> None:
     """Forget every cached client (tests, or after changing credentials in a long process)."""
     global _session
     with _lock:
+        for cached in _posters.values():
+            cached.close()
+        _posters.clear()
         _management.clear()
         _dynamodb.clear()
         _session = None

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from . import _json, metrics, tracing
-from ._clients import MAX_POOL_CONNECTIONS, management_client
+from ._clients import MAX_POOL_CONNECTIONS, management_client, poster
 from ._retry import call_with_retries, error_code, http_status
 from .endpoint import resolve_endpoint
 from .errors import Gone, PayloadTooLarge, SendFailed
@@ -86,8 +86,7 @@ def send(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
     and ``ConfigurationError`` when no endpoint can be found (see ``wsgate.endpoint``).
     """
     payload = encode(data)
-    client = management_client(resolve_endpoint(endpoint))
-    _raise_for(connection_id, _deliver(client, connection_id, payload))
+    _raise_for(connection_id, _deliver(poster(resolve_endpoint(endpoint)), connection_id, payload))
 
 
 def broadcast(
@@ -112,14 +111,14 @@ def broadcast(
     report = BroadcastReport()
     if not targets:
         return report
-    client = management_client(resolve_endpoint(endpoint))
+    sender = poster(resolve_endpoint(endpoint))
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
     with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
         if workers == 1:
-            outcomes = [_deliver(client, cid, payload) for cid in targets]
+            outcomes = [_deliver(sender, cid, payload) for cid in targets]
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
-                outcomes = list(pool.map(lambda cid: _deliver(client, cid, payload), targets))
+                outcomes = list(pool.map(lambda cid: _deliver(sender, cid, payload), targets))
     for cid, (status, reason) in zip(targets, outcomes, strict=True):
         if status == "delivered":
             report.delivered.append(cid)
@@ -161,13 +160,10 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     return result
 
 
-def _deliver(client: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
+def _deliver(sender: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
     """Post one payload; returns ("delivered" | "gone" | "failed", reason) and counts it."""
     try:
-        _call(
-            connection_id,
-            lambda: client.post_to_connection(ConnectionId=connection_id, Data=payload),
-        )
+        _call(connection_id, lambda: sender.post(connection_id, payload))
     except Gone:
         metrics.incr(metrics.MESSAGES_GONE)
         return "gone", "gone"
