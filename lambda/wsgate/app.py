@@ -390,7 +390,19 @@ def _accept(event: Event) -> None:
 
 
 def _unknown(event: Event) -> Any:
-    """Stand-in when a route has no handler and there is no default handler."""
-    if event.route_key in ("", DEFAULT):
-        raise UnknownAction("this message matches no route and the app has no default handler")
-    raise UnknownAction(f"no handler for action {event.route_key!r}")
+    """Stand-in when a route has no handler and there is no default handler.
+
+    The frame names the action the client sent. A message that matched no route arrives as
+    ``$default``, so its action is read from the body by the route selection expression, the
+    way API Gateway selected the route; when it cannot be known, the frame says "this message".
+    """
+    from ._selection import ACTION_SHOWN, selected_route
+
+    action = event.route_key
+    if action in ("", DEFAULT):
+        action = selected_route(event)
+        if not action:
+            raise UnknownAction("this message matches no route and the app has no default handler")
+    if len(action) > ACTION_SHOWN:
+        action = action[:ACTION_SHOWN] + "..."
+    raise UnknownAction(f"no handler for action {action!r}")
