@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import GatewayProcess
+from reliability_support import EXAMPLES, GatewayProcess
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,4 +55,17 @@ def gateway_process(tmp_path: Path) -> Iterator[Any]:
 
     yield start
     for gateway in reversed(started):
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """``wsgate local examples/chat`` shared by the tests that play chat clients against it
+    (each leaves the table as it found it); its console lines are kept (no ``--quiet``)."""
+    gateway = GatewayProcess(
+        EXAMPLES / "chat", tmp_path_factory.mktemp("chat"), "--workers", "2", quiet=False
+    )
+    try:
+        yield gateway
+    finally:
         gateway.stop()

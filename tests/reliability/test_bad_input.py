@@ -16,20 +16,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reliability_support import APPS, EXAMPLES, GatewayProcess, wait_until
+from reliability_support import APPS, GatewayProcess, wait_until
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 RUNTIME_ERROR_KEYS = {"type", "code", "message", "requestId"}
 
 
-@pytest.fixture(scope="module")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gateway = GatewayProcess(EXAMPLES / "chat", tmp_path_factory.mktemp("chat"), quiet=False)
-    try:
-        yield gateway
-    finally:
-        gateway.stop()
+@pytest.fixture
+def chat(chat_gateway: GatewayProcess) -> GatewayProcess:
+    return chat_gateway
 
 
 @pytest.fixture(scope="module")

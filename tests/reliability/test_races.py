@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import wsgate
-from reliability_support import EXAMPLES, wait_until
+from reliability_support import wait_until
 from wsgate import Gone, _clients
 from wsgate_local.dynamo import LocalDynamo
 
@@ -187,9 +187,9 @@ async def _stay(url: str, index: int, rounds: int) -> int:
 
 
 def test_clients_vanishing_mid_request_while_others_join_leave_a_consistent_table(
-    gateway_process: Any,
+    chat_gateway: Any,
 ) -> None:
-    gateway = gateway_process(EXAMPLES / "chat", "--workers", "2")
+    gateway = chat_gateway
 
     async def scenario() -> list[int]:
         vanishing = [_vanish(gateway.ws_url, n) for n in range(10)]

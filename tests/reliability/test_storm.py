@@ -88,9 +88,9 @@ def _check(gateway: GatewayProcess, result: dict[str, Any], clients: int) -> Non
 
 
 def test_storm_of_clients_that_close_and_drop_loses_no_message_and_leaves_no_items(
-    gateway_process: Any,
+    chat_gateway: GatewayProcess,
 ) -> None:
-    gateway = gateway_process(CHAT, "--workers", "2")
+    gateway = chat_gateway
     result = _run_storm(gateway, clients=100, seconds=15, seed=7, chatty_share=0.35)
     _check(gateway, result, clients=100)
 
