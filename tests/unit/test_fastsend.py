@@ -1,0 +1,282 @@
+"""The send path's POST is the request a stock boto3 client sends, and its errors are the client's.
+
+A recording @connections server (the ``mgmt_stub`` server, keeping each request's headers) takes
+the same call from ``wsgate.send`` and from ``post_to_connection`` of a stock boto3 client; both
+are checked field by field and their SigV4 signatures are verified with botocore's signer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import wsgate
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials, RefreshableCredentials
+from botocore.exceptions import ClientError
+from mgmt_stub import ManagementStub, _Handler, clean_env_fixture  # noqa: F401
+from wsgate import _clients, metrics
+from wsgate._fastsend import Poster
+from wsgate.errors import SendFailed
+from wsgate_local.testing import wsgate_gateway  # noqa: F401 - fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIALS = Credentials("testing", "testing", "testing")  # tests/conftest.py's fake ones
+
+
+class Recorder(ManagementStub):
+    """The stub, also keeping (method, path, headers, body) of every request it answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers_seen: list[dict[str, str]] = []
+        self.wire: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.raw_answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    def answer(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any] | None]:
+        with self.lock:
+            self.wire.append((method, path, self.headers_seen[-1], body))
+        return super().answer(method, path, body)
+
+
+class _RecordingHandler(_Handler):
+    stub: Recorder
+
+    def _serve(self) -> None:
+        raw = self.stub.raw_answers.get(self.path.rsplit("/", 1)[-1])
+        if raw is None:
+            with self.stub.lock:
+                self.stub.headers_seen.append(dict(self.headers))
+            super()._serve()
+            return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, headers, payload = raw
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_POST = do_GET = do_DELETE = _serve
+
+
+@pytest.fixture(name="rec")
+def rec_fixture() -> Iterator[Recorder]:
+    stub = Recorder()
+    handler = type("Handler", (_RecordingHandler,), {"stub": stub})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    stub.server = server
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def stock_client(endpoint: str, region: str = "us-east-1") -> Any:
+    # One attempt, as wsgate configures its own client: every answer is seen as it is.
+    return boto3.session.Session().client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint,
+        region_name=region,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+def verify_signature(method: str, url: str, headers: dict[str, str], body: bytes) -> str:
+    """Recompute the request's SigV4 signature with botocore's signer; returns its scope."""
+    authorization = headers["Authorization"]
+    found = re.match(
+        r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<scope>[^,]+), "
+        r"SignedHeaders=(?P<signed>[^,]+), Signature=(?P<signature>[0-9a-f]{64})$",
+        authorization,
+    )
+    assert found, authorization
+    date, region, service, _ = found["scope"].split("/")
+    lower = {name.lower(): value for name, value in headers.items()}
+    signed = {name: lower[name] for name in found["signed"].split(";")}
+    request = AWSRequest(method=method, url=url, headers=signed, data=body)
+    request.context["timestamp"] = lower["x-amz-date"]
+    signer = SigV4Auth(CREDENTIALS, service, region)
+    string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
+    assert signer.signature(string_to_sign, request) == found["signature"]
+    assert date == lower["x-amz-date"][:8]
+    return str(found["scope"])
+
+
+@pytest.mark.parametrize(
+    ("connection_id", "data"),
+    [
+        ("A=", b'{"type":"hello"}'),
+        ("a/b+c d=", "zoë ✓".encode()),
+        ("Id_with-safe.chars~", b"\x00\xff" * 1000),
+        ("empty=", b""),
+    ],
+)
+def test_wire_request_is_the_stock_clients(rec: Recorder, connection_id: str, data: bytes) -> None:
+    rec.connect(connection_id)
+    stock_client(rec.endpoint).post_to_connection(ConnectionId=connection_id, Data=data)
+    wsgate.send(connection_id, data, endpoint=rec.endpoint)
+
+    (m1, path1, head1, body1), (m2, path2, head2, body2) = rec.wire
+    assert (m2, path2, body2) == (m1, path1, body1) == ("POST", path1, data)
+    assert path1.startswith("/dev/@connections/")
+    assert rec.received[connection_id] == [data, data]
+    for name in ("Host", "Content-Length", "X-Amz-Security-Token"):
+        assert head2.get(name) == head1.get(name), name
+    signed = [re.search(r"SignedHeaders=([^,]+)", h["Authorization"]) for h in (head1, head2)]
+    assert signed[0] and signed[1] and signed[0][1] == signed[1][1]
+    url = f"http://{head2['Host']}{path2}"
+    assert verify_signature(m1, url, head1, body1) == verify_signature(m2, url, head2, body2)
+
+
+def test_signature_scope_names_execute_api_and_the_region(
+    rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    rec.connect("A=")
+    wsgate.send("A=", "hi", endpoint=rec.endpoint)
+    method, path, headers, body = rec.wire[0]
+    scope = verify_signature(method, f"http://{headers['Host']}{path}", headers, body)
+    assert scope.split("/")[1:] == ["eu-west-3", "execute-api", "aws4_request"]
+
+
+def test_an_execute_api_endpoint_is_signed_for_its_own_region() -> None:
+    endpoint = "https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod"
+    poster = _clients.poster(endpoint)
+    request = AWSRequest(method="POST", url=endpoint + "/@connections/A%3D", data=b"hi")
+    poster.sign(request)
+    assert "/ap-southeast-2/execute-api/aws4_request" in request.headers["Authorization"]
+    assert _clients.poster(endpoint) is poster  # one per endpoint
+
+
+def test_refreshed_credentials_sign_the_next_request(rec: Recorder) -> None:
+    issued = iter(range(100))
+
+    def refresh() -> dict[str, str]:
+        # Expiring within botocore's mandatory refresh window: every use refreshes.
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=60)
+        key = f"KEY{next(issued)}"
+        return {
+            "access_key": key,
+            "secret_key": "s",
+            "token": "t",
+            "expiry_time": expires.isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(refresh(), refresh, "test")
+    rec.connect("A=")
+    poster = Poster(rec.endpoint, "us-east-1", credentials)
+    try:
+        poster.post("A=", b"one")
+        poster.post("A=", b"two")
+    finally:
+        poster.close()
+    used = [h["Authorization"].split("Credential=")[1].split("/")[0] for _, _, h, _ in rec.wire]
+    assert used == ["KEY1", "KEY2"]
+
+
+@pytest.mark.parametrize("status", [403, 410, 413, 429, 500, 503])
+def test_error_answers_parse_to_the_stock_clients_error(rec: Recorder, status: int) -> None:
+    for _ in range(2):
+        rec.script("A=", status)
+    with pytest.raises(ClientError) as stock:
+        stock_client(rec.endpoint).post_to_connection(ConnectionId="A=", Data=b"x")
+    poster = _clients.poster(rec.endpoint)
+    with pytest.raises(ClientError) as ours:
+        poster.post("A=", b"x")
+    assert ours.value.response["Error"] == stock.value.response["Error"]
+    assert ours.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert ours.value.operation_name == "PostToConnection"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "code"),
+    [
+        (
+            {},
+            b'{"__type": "com.amazon.coral#GoneException:http://x", "message": "m"}',
+            "GoneException",
+        ),
+        (
+            {},
+            b'{"code": "LimitExceededException", "Message": "slow down"}',
+            "LimitExceededException",
+        ),
+        ({"x-amzn-ErrorType": "ForbiddenException:http://x"}, b"{}", "ForbiddenException"),
+        ({}, b"<html>Service Unavailable</html>", "503"),
+    ],
+)
+def test_error_code_comes_from_the_header_then_the_body_as_botocore_reads_it(
+    rec: Recorder, headers: dict[str, str], body: bytes, code: str
+) -> None:
+    rec.raw_answers["B%3D"] = (503 if code == "503" else 400, headers, body)
+    with pytest.raises(ClientError) as stock:
+        stock_client(rec.endpoint).post_to_connection(ConnectionId="B=", Data=b"x")
+    with pytest.raises(ClientError) as ours:
+        _clients.poster(rec.endpoint).post("B=", b"x")
+    assert ours.value.response["Error"]["Code"] == code
+    assert ours.value.response["Error"] == stock.value.response["Error"]
+
+
+def test_payload_too_large_answer_fails_without_retrying(rec: Recorder) -> None:
+    rec.connect("A=")
+    rec.script("A=", 413)
+    with pytest.raises(SendFailed, match=r"PayloadTooLargeException after 1 attempt$"):
+        wsgate.send("A=", "hi", endpoint=rec.endpoint)
+    assert rec.calls("A=") == 1
+    assert "Retries" not in metrics.pending()
+
+
+def test_an_endpoint_nobody_listens_on_is_retried_then_fails() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SendFailed, match="EndpointConnectionError after 4 attempts"):
+        wsgate.send("A=", "hi", endpoint=f"http://127.0.0.1:{port}/dev")
+    assert metrics.pending()["Retries"] == 3
+
+
+def test_concurrent_sends_share_one_poster_and_all_arrive(rec: Recorder) -> None:
+    ids = [f"c{n}=" for n in range(8)]
+    rec.connect(*ids)
+    barrier = threading.Barrier(len(ids))
+
+    def burst(cid: str) -> None:
+        barrier.wait()
+        for n in range(25):
+            wsgate.send(cid, {"n": n}, endpoint=rec.endpoint)
+
+    threads = [threading.Thread(target=burst, args=(cid,)) for cid in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for cid in ids:
+        assert rec.received[cid] == [
+            json.dumps({"n": n}, separators=(",", ":")).encode() for n in range(25)
+        ]
+    assert len(_clients._posters) == 1
+
+
+def test_echo_through_the_local_gateway_arrives_byte_for_byte(wsgate_gateway: Any) -> None:  # noqa: F811
+    gw = wsgate_gateway(ROOT / "examples" / "echo")
+    with gw.connect() as client:
+        for text in ["hello", "zoë ✓ " * 10, '{"action":"x","n":[1,2]}', "y" * 32_000]:
+            client.send(text)
+            assert client.recv() == text
