@@ -39,9 +39,9 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]
         gateway.stop()
 
 
-def _settle(gateway: GatewayProcess) -> list[dict[str, Any]]:
-    wait_until(lambda: not gateway.live_connections(), 30, "the connection to close")
-    wait_until(lambda: not gateway.connection_items(), 30, "$disconnect to remove the connection")
+def _settle(gateway: GatewayProcess, timeout: float = 30) -> list[dict[str, Any]]:
+    wait_until(lambda: not gateway.live_connections(), timeout, "the connection to close")
+    wait_until(lambda: not gateway.connection_items(), timeout, "$disconnect to clean up")
     return gateway.scan()
 
 
@@ -331,7 +331,7 @@ def _open_at_once(gateway: GatewayProcess, count: int) -> None:
     before = gateway.scan()
     opened, ponged = asyncio.run(_crowd(gateway.ws_url, count))
     assert (opened, ponged) == (count, count)
-    assert _settle(gateway) == before
+    assert _settle(gateway, timeout=30 + count * 0.25) == before
     assert gateway.proc.poll() is None
     for sign in ("worker crash", "worker timeout", "gateway error"):
         assert sign not in gateway.output()
