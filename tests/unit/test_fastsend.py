@@ -7,6 +7,7 @@ are checked field by field and their SigV4 signatures are verified with botocore
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import re
@@ -43,6 +44,14 @@ class Recorder(ManagementStub):
         self.headers_seen: list[dict[str, str]] = []
         self.wire: list[tuple[str, str, dict[str, str], bytes]] = []
         self.raw_answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.sockets: list[socket.socket] = []
+
+    def close_idle(self) -> None:
+        """Close the server's side of every open connection."""
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def answer(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any] | None]:
         with self.lock:
@@ -52,6 +61,11 @@ class Recorder(ManagementStub):
 
 class _RecordingHandler(_Handler):
     stub: Recorder
+
+    def setup(self) -> None:
+        super().setup()
+        with self.stub.lock:
+            self.stub.sockets.append(self.connection)
 
     def _serve(self) -> None:
         raw = self.stub.raw_answers.get(self.path.rsplit("/", 1)[-1])
@@ -280,3 +294,37 @@ def test_echo_through_the_local_gateway_arrives_byte_for_byte(wsgate_gateway: An
         for text in ["hello", "zoë ✓ " * 10, '{"action":"x","n":[1,2]}', "y" * 32_000]:
             client.send(text)
             assert client.recv() == text
+
+
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(rec: Recorder) -> None:
+    rec.connect("A=")
+    wsgate.send("A=", "first", endpoint=rec.endpoint)
+    # The server drops its idle keep-alive connection, as load balancers do after a while.
+    rec.close_idle()
+    wsgate.send("A=", "second", endpoint=rec.endpoint)
+    assert rec.received["A="] == [b"first", b"second"]
+    assert "Retries" not in metrics.pending()
+
+
+def test_an_endpoint_behind_a_proxy_is_reached_through_the_proxy(
+    rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{rec.endpoint.split(':')[2].split('/')[0]}")
+    with pytest.raises(SendFailed):  # the recorder is no real proxy: it answers 403 itself
+        wsgate.send("A=", "via proxy", endpoint="http://ws.example.invalid/dev")
+    assert rec.wire[0][1] == "http://ws.example.invalid/dev/@connections/A%3D"
+
+
+def test_a_connection_cut_mid_request_fails_without_a_retry_that_could_duplicate(
+    rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec.connect("A=")
+
+    def cut(self: Recorder, method: str, path: str, body: bytes) -> Any:
+        raise ConnectionResetError("cut")  # the handler thread dies: no answer, socket closed
+
+    monkeypatch.setattr(Recorder, "answer", cut)
+    with pytest.raises(SendFailed, match=r"ConnectionClosedError after 1 attempt$"):
+        wsgate.send("A=", "maybe delivered", endpoint=rec.endpoint)
