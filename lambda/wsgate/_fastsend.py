@@ -72,7 +72,16 @@ class Poster:
     makes every post raise ``NoCredentialsError`` as a client would.
     """
 
-    __slots__ = ("_credentials", "_headers", "_path", "_prefix", "_transport", "endpoint", "region")
+    __slots__ = (
+        "_credentials",
+        "_headers",
+        "_key",
+        "_path",
+        "_prefix",
+        "_transport",
+        "endpoint",
+        "region",
+    )
 
     def __init__(
         self,
@@ -87,6 +96,7 @@ class Poster:
         self.endpoint = endpoint
         self.region = region
         self._credentials = credentials
+        self._key: tuple[str, str, bytes] = ("", "", b"")  # (secret, day, signing key)
         self._prefix = f"{endpoint}/@connections/"
         self._path = urlsplit(self._prefix).path
         # Host is set here once: SigV4Auth would otherwise parse the URL twice per request.
@@ -132,11 +142,38 @@ class Poster:
         credentials = self._credentials
         if credentials is None:
             raise NoCredentialsError()
-        SigV4Auth(credentials.get_frozen_credentials(), SERVICE, self.region).add_auth(request)
+        _Signer(credentials.get_frozen_credentials(), SERVICE, self.region, self).add_auth(request)
 
     def close(self) -> None:
         """Close the pooled connections."""
         self._transport.close()
+
+
+class _Signer(SigV4Auth):  # type: ignore[misc,unused-ignore]
+    """botocore's SigV4 signer, doing its two costly steps once: the signed headers are worked
+    out once per request (``SigV4Auth`` does it twice), and the day's signing key (four HMACs)
+    once per secret and day, kept on the ``Poster``."""
+
+    def __init__(self, credentials: Any, service: str, region: str, poster: Poster) -> None:
+        super().__init__(credentials, service, region)
+        self._poster = poster
+        self._headers_to_sign: Any = None
+
+    def headers_to_sign(self, request: Any) -> Any:
+        if self._headers_to_sign is None:
+            self._headers_to_sign = super().headers_to_sign(request)
+        return self._headers_to_sign
+
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        secret, day = self.credentials.secret_key, request.context["timestamp"][0:8]
+        kept_secret, kept_day, key = self._poster._key
+        if kept_secret != secret or kept_day != day:
+            key = self._sign(f"AWS4{secret}".encode(), day)
+            for part in (self._region_name, self._service_name, "aws4_request"):
+                key = self._sign(key, part)
+            self._poster._key = (secret, day, key)
+        signature: str = self._sign(key, string_to_sign, hex=True)
+        return signature
 
 
 class ConnectionPool:
