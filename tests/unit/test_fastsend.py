@@ -33,7 +33,6 @@ from wsgate.errors import SendFailed
 from wsgate_local.testing import wsgate_gateway  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-CREDENTIALS = Credentials("testing", "testing", "testing")  # tests/conftest.py's fake ones
 
 
 class Recorder(ManagementStub):
@@ -112,7 +111,9 @@ def stock_client(endpoint: str, region: str = "us-east-1") -> Any:
     )
 
 
-def verify_signature(method: str, url: str, headers: dict[str, str], body: bytes) -> str:
+def verify_signature(
+    method: str, url: str, headers: dict[str, str], body: bytes, secret: str = "testing"
+) -> str:
     """Recompute the request's SigV4 signature with botocore's signer; returns its scope."""
     authorization = headers["Authorization"]
     found = re.match(
@@ -126,7 +127,9 @@ def verify_signature(method: str, url: str, headers: dict[str, str], body: bytes
     signed = {name: lower[name] for name in found["signed"].split(";")}
     request = AWSRequest(method=method, url=url, headers=signed, data=body)
     request.context["timestamp"] = lower["x-amz-date"]
-    signer = SigV4Auth(CREDENTIALS, service, region)
+    signer = SigV4Auth(
+        Credentials(found["key"], secret, lower.get("x-amz-security-token")), service, region
+    )
     string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
     assert signer.signature(string_to_sign, request) == found["signature"]
     assert date == lower["x-amz-date"][:8]
@@ -185,10 +188,10 @@ def test_refreshed_credentials_sign_the_next_request(rec: Recorder) -> None:
     def refresh() -> dict[str, str]:
         # Expiring within botocore's mandatory refresh window: every use refreshes.
         expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=60)
-        key = f"KEY{next(issued)}"
+        n = next(issued)
         return {
-            "access_key": key,
-            "secret_key": "s",
+            "access_key": f"KEY{n}",
+            "secret_key": f"SECRET{n}",
             "token": "t",
             "expiry_time": expires.isoformat(),
         }
@@ -203,6 +206,9 @@ def test_refreshed_credentials_sign_the_next_request(rec: Recorder) -> None:
         poster.close()
     used = [h["Authorization"].split("Credential=")[1].split("/")[0] for _, _, h, _ in rec.wire]
     assert used == ["KEY1", "KEY2"]
+    for n, (method, path, headers, body) in enumerate(rec.wire, start=1):
+        url = f"http://{headers['Host']}{path}"
+        verify_signature(method, url, headers, body, secret=f"SECRET{n}")
 
 
 @pytest.mark.parametrize("status", [403, 410, 413, 429, 500, 503])
