@@ -1,12 +1,12 @@
 """Sending to connected clients through API Gateway's @connections management API.
 
 ``send`` posts to one connection, ``broadcast`` to many at once (one encoding, one size check,
-a bounded pool of threads sharing one cached client), ``close`` disconnects a client and
-``info`` describes it. A connection that is gone (410) is removed from the connection store
-and all of its rooms when a table is configured (unless it connected in the last 30 seconds and
-may still be in ``$connect``, see ``_forget``); it is never retried. Throttling (429) and
-server errors (5xx) are retried with capped exponential backoff and full jitter, and every
-retry is counted in the ``Retries`` metric.
+a bounded pool of threads sharing the endpoint's ``_fastsend.Poster``), ``close`` disconnects a
+client and ``info`` describes it. A connection that is gone (410) is removed from the
+connection store and all of its rooms when a table is configured (unless it connected in the
+last 30 seconds and may still be in ``$connect``, see ``_forget``); it is never retried.
+Throttling (429) and server errors (5xx) are retried with capped exponential backoff and full
+jitter, and every retry is counted in the ``Retries`` metric.
 """
 
 from __future__ import annotations
