@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import ipaddress
 import json
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -334,3 +336,80 @@ def test_a_connection_cut_mid_request_fails_without_a_retry_that_could_duplicate
     monkeypatch.setattr(Recorder, "answer", cut)
     with pytest.raises(SendFailed, match=r"ConnectionClosedError after 1 attempt$"):
         wsgate.send("A=", "maybe delivered", endpoint=rec.endpoint)
+
+
+@pytest.fixture(name="tls_rec")
+def tls_rec_fixture(tmp_path: Path) -> Iterator[tuple[Recorder, Path]]:
+    """The recorder behind TLS with a self-signed certificate for 127.0.0.1 (and its file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+
+    class TlsServer(ThreadingHTTPServer):
+        def get_request(self) -> tuple[socket.socket, Any]:
+            sock, address = super().get_request()
+            return context.wrap_socket(sock, server_side=True), address
+
+    stub = Recorder()
+    handler = type("Handler", (_RecordingHandler,), {"stub": stub})
+    server = TlsServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    stub.server = server
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield stub, cert_file
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_https_endpoint_is_verified_against_the_configured_ca_bundle(
+    tls_rec: tuple[Recorder, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec, cert_file = tls_rec
+    endpoint = rec.endpoint.replace("http://", "https://")
+    rec.connect("A=")
+    with pytest.raises(SendFailed, match="SSLError"):  # not signed by a CA the client trusts
+        wsgate.send("A=", "unverified", endpoint=endpoint)
+    assert rec.wire == []
+
+    _clients.reset()
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert_file))
+    stock_client(endpoint).post_to_connection(ConnectionId="A=", Data=b"over tls")
+    wsgate.send("A=", "over tls", endpoint=endpoint)
+    assert rec.received["A="] == [b"over tls", b"over tls"]
+    (_, path1, head1, _), (_, path2, head2, _) = rec.wire
+    assert (path1, head1["Host"]) == (path2, head2["Host"])
