@@ -28,6 +28,8 @@ locals {
 
   dispatcher_env = merge(var.environment, local.sender_env, {
     WSGATE_LOG_LEVEL = var.log_level
+    # Lets the runtime name the action of a message that matched no route.
+    WSGATE_ROUTE_SELECTION_EXPRESSION = var.route_selection_expression
   })
   authorizer_env = merge(var.environment, {
     WSGATE_LOG_LEVEL = var.log_level

@@ -48,6 +48,7 @@ def lambda_environment(
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "WSGATE_ENDPOINT": endpoint,
             "WSGATE_TABLE": config.table_name,
+            "WSGATE_ROUTE_SELECTION_EXPRESSION": config.route_selection_expression,
             "WSGATE_LOCAL_ACCOUNT": config.account_id,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
             "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoint,

@@ -132,6 +132,7 @@ def test_workers_get_lambda_environment_and_context(recorder):
     assert env["WSGATE_ENDPOINT"] == gw.endpoint
     assert env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] == gw.endpoint
     assert env["WSGATE_TABLE"] == "recorder-connections"
+    assert env["WSGATE_ROUTE_SELECTION_EXPRESSION"] == "$request.body.action"
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == gw.dynamodb_url
     assert env["AWS_ACCESS_KEY_ID"] and env["AWS_REGION"] == "us-east-1"
     assert env["RECORDER_GREETING"] == "from main.tf"

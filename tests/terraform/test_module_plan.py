@@ -232,6 +232,7 @@ def test_dispatcher_lambda_settings_and_environment(applied):
         "WSGATE_ENDPOINT": applied.outputs["basic"]["management_endpoint"],
         "WSGATE_TABLE": "basic-connections",
         "WSGATE_LOG_LEVEL": "INFO",
+        "WSGATE_ROUTE_SELECTION_EXPRESSION": "$request.body.action",
     }
     assert function["source_code_hash"] == applied.outputs["basic"]["package"]["source_code_hash"]
 
@@ -245,6 +246,7 @@ def test_dispatcher_lambda_settings_and_environment(applied):
         "WSGATE_ENDPOINT": "https://ws.example.com/chat",
         "WSGATE_TABLE": "full-connections",
         "WSGATE_LOG_LEVEL": "INFO",
+        "WSGATE_ROUTE_SELECTION_EXPRESSION": "$request.body.action",
     }
     assert full["tags"] == {"team": "realtime"}
 
