@@ -35,9 +35,10 @@ from . import frames
 from .config import GatewayConfig, load_config
 from .environment import event_loop_factory
 from .eventlog import EventLog
+from .faults import Faults
 from .server import Gateway
 
-_GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval")
+_GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval", "faults")
 
 
 class Client:
@@ -181,7 +182,8 @@ def start_gateway(
     """Start a gateway for ``directory`` (or a ready :class:`GatewayConfig`) on a free port.
 
     ``overrides`` may set any GatewayConfig field (``two_way_routes``, ``environment``,
-    ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``.
+    ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``, and
+    ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`).
     """
     config = directory if isinstance(directory, GatewayConfig) else load_config(directory)
     gateway_kwargs = {k: overrides.pop(k) for k in _GATEWAY_KWARGS if k in overrides}
@@ -190,6 +192,8 @@ def start_gateway(
             overrides[key] = tuple(overrides[key])
     if overrides:
         config = dataclasses.replace(config, **overrides)
+    if isinstance(gateway_kwargs.get("faults"), str):
+        gateway_kwargs["faults"] = Faults.from_spec(gateway_kwargs["faults"], seed=0)
     gateway_kwargs.setdefault("workers", 2)
     gateway_kwargs.setdefault("reload_interval", None)
     gateway = Gateway(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import boto3
+import pytest
 from conftest import ROOT
+from wsgate_local.testing import running_gateway
 
 
 def test_user_project_tests_its_handler_through_the_plugin(tmp_path):
@@ -26,3 +29,11 @@ def test_user_project_tests_its_handler_through_the_plugin(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_fixture_gateway_injects_faults_for_a_users_retry_tests():
+    with running_gateway(ROOT / "examples" / "echo", quiet=True, faults="429=1.0") as gw:
+        # a stock client, with botocore's own retries: every attempt meets the injected 429
+        client = boto3.client("apigatewaymanagementapi", endpoint_url=gw.endpoint)
+        with pytest.raises(client.exceptions.LimitExceededException):
+            client.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
