@@ -97,7 +97,9 @@ def impatient_gateway(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, which would break later tests that start their own loop.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless."""
     if not CHROMIUM.exists():
