@@ -69,6 +69,9 @@ class Gateway:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        # Set once DynamoDB and the workers are up: the port is bound earlier (so "port in use"
+        # is reported at once), and an event that arrives in between waits for it.
+        self._ready = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -128,6 +131,7 @@ class Gateway:
         if load_error:
             await self.stop()
             raise HandlerLoadError(load_error)
+        self._ready.set()
         if self.reload_interval:
             self._spawn(self._watch_sources(self.reload_interval))
 
@@ -168,6 +172,8 @@ class Gateway:
     # -- invoking ----------------------------------------------------------------------------
 
     async def _invoke(self, event: dict[str, Any], kind: str = "invoke") -> Outcome:
+        if not self._ready.is_set():
+            await self._ready.wait()
         assert self.pool is not None
         request_id = event["requestContext"]["requestId"]
         return await self.pool.invoke(
