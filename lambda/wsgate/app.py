@@ -50,6 +50,9 @@ _CONNECT_STATUS: tuple[tuple[type[WsgateError], int], ...] = (
 )
 
 _log = logging.getLogger("wsgate.app")
+_wsgate_log = logs.logger
+_DEBUG = logging.DEBUG
+_INFO = logging.INFO
 
 
 def describe(fn: Callable[..., Any]) -> str:
@@ -196,7 +199,7 @@ class App:
         context_token = current_lambda_context.set(context)
         error: str | None = None
         try:
-            if _log.isEnabledFor(logging.DEBUG):
+            if _log.isEnabledFor(_DEBUG):
                 _log.debug("event received", extra={"event": logs.redact_event(event)})
             if key == CONNECT:
                 proxy, error = self._on_connect(ev)
@@ -204,16 +207,17 @@ class App:
                 proxy, error = self._on_disconnect(ev)
             else:
                 proxy, error = self._on_message(ev)
-            if _info_enabled() or error:
+            if error or _wsgate_log.isEnabledFor(_INFO):
                 logs.invocation(
                     route_key=key, status=proxy["statusCode"], started=started, error=error
                 )
             return proxy
         finally:
-            try:
-                metrics.flush(route=key)
-            except Exception:
-                _log.exception("metrics could not be written")
+            if metrics._counters:  # most invocations count nothing: skip the call
+                try:
+                    metrics.flush(route=key)
+                except Exception:
+                    _log.exception("metrics could not be written")
             current_lambda_context.reset(context_token)
             current_event.reset(event_token)
 
@@ -378,10 +382,6 @@ def _store_module() -> Any:
     if module is None:
         from . import store as module
     return module
-
-
-def _info_enabled() -> bool:
-    return logs.logger.isEnabledFor(logging.INFO)
 
 
 def _accept(event: Event) -> None:
