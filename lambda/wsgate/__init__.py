@@ -7,7 +7,10 @@ message is sent or the connection table is touched, so cold starts stay short.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,6 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
 
 from . import logs, metrics, tracing
 from .context import current_event, current_lambda_context
@@ -29,11 +28,15 @@ from .errors import (
 from .events import Event
 from .responses import error_frame, to_proxy
 
-Handler = Callable[[Event], Any]
-CallNext = Callable[[Event], Any]
-Middleware = Callable[[Event, CallNext], Any]
-ErrorHandler = Callable[[Event, Exception], Any]
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    Handler = Callable[[Event], Any]
+    CallNext = Callable[[Event], Any]
+    Middleware = Callable[[Event, CallNext], Any]
+    ErrorHandler = Callable[[Event, Exception], Any]
+    F = TypeVar("F", bound=Callable[..., Any])
 
 CONNECT = "$connect"
 DISCONNECT = "$disconnect"

@@ -8,15 +8,16 @@ MESSAGE, DISCONNECT and the REQUEST authorizer input) and tolerates what SDK fix
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any
 
 from . import _json
 from .errors import BadRequest
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -294,6 +295,9 @@ class Event:
             # A hand-made test event may carry the message as an object; treat it as its JSON.
             body = _json.dumps(body) if isinstance(body, Mapping | list) else str(body)
         if self.is_base64_encoded:
+            import base64  # only here: most events carry text, and the import costs a cold start
+            import binascii
+
             try:
                 return base64.b64decode(body, validate=False)
             except (binascii.Error, ValueError) as exc:

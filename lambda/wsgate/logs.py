@@ -18,10 +18,13 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from json.encoder import encode_basestring as _encode_str
-from typing import Any
 
 from . import _json
 from .context import current_event
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 LOGGER_NAME = "wsgate"
 REDACTED = "[REDACTED]"

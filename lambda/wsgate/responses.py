@@ -8,14 +8,16 @@ routes; of the headers, only ``Sec-WebSocket-Protocol`` reaches the client, and 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
-from typing import Any
 
 from . import _json
 
-#: What a handler may return.
-HandlerResult = Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
+
+    #: What a handler may return.
+    HandlerResult = Any
 
 
 class Response:
@@ -74,6 +76,8 @@ def encode_body(body: Any) -> tuple[str | None, bool]:
         try:
             return raw.decode("utf-8"), False
         except UnicodeDecodeError:
+            import base64  # only for binary replies, so text replies never pay for the import
+
             return base64.b64encode(raw).decode("ascii"), True
     return _json.dumps(body), False
 

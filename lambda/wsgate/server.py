@@ -10,14 +10,17 @@ container). Dispatch, middleware, error frames and the connection store behave e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
 
 from .app import App, describe
 from .errors import RegistrationError
 from .events import Event
 
-F = TypeVar("F", bound=Callable[..., Any])
-S = TypeVar("S", bound="Server")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
+    S = TypeVar("S", bound="Server")
 
 _ROUTE_ATTR = "__wsgate_routes__"
 

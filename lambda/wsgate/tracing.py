@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 _log = logging.getLogger("wsgate.tracing")
 _UNSET: Any = object()
@@ -67,6 +69,8 @@ def subsegment(name: str, **annotations: str | int | float | bool) -> Iterator[A
         yield segment
     except BaseException as exc:
         try:
+            import traceback
+
             segment.add_exception(exc, traceback.extract_tb(exc.__traceback__))
         except Exception:
             _log.debug("x-ray exception not recorded", exc_info=True)
