@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
-from . import logs, metrics, tracing
+from . import logs, tracing
 from .context import current_event, current_lambda_context
 from .errors import (
     ClientError,
@@ -53,6 +53,7 @@ _CONNECT_STATUS: tuple[tuple[type[WsgateError], int], ...] = (
 )
 
 _log = logging.getLogger("wsgate.app")
+_modules = sys.modules
 _wsgate_log = logs.logger
 _DEBUG = logging.DEBUG
 _INFO = logging.INFO
@@ -216,7 +217,10 @@ class App:
                 )
             return proxy
         finally:
-            if metrics._counters:  # most invocations count nothing: skip the call
+            # Counters exist only once ``wsgate.metrics`` is imported (sending imports it), and
+            # most invocations count nothing: then there is nothing to flush and no call.
+            metrics = _modules.get("wsgate.metrics")
+            if metrics is not None and metrics._counters:
                 try:
                     metrics.flush(route=key)
                 except Exception:
