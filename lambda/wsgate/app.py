@@ -212,9 +212,7 @@ class App:
             else:
                 proxy, error = self._on_message(ev)
             if error or _wsgate_log.isEnabledFor(_INFO):
-                logs.invocation(
-                    route_key=key, status=proxy["statusCode"], started=started, error=error
-                )
+                logs.summary(key, proxy["statusCode"], started, error)
             return proxy
         finally:
             # Counters exist only once ``wsgate.metrics`` is imported (sending imports it), and

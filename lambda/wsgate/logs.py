@@ -56,6 +56,8 @@ _MAX_PROTOCOL_NAME = 24
 _fields: ContextVar[dict[str, Any] | None] = ContextVar("wsgate_log_fields", default=None)
 
 logger = logging.getLogger(LOGGER_NAME)
+_INFO = logging.INFO
+_ERROR = logging.ERROR
 
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
@@ -255,6 +257,29 @@ def invocation(
     fields = _summary_fields(status, round(elapsed_ms, 3), error, extra)
     record = logger.makeRecord(LOGGER_NAME, level, __file__, 0, message, (), None, extra=fields)
     logger.handle(record)
+
+
+def summary(route_key: str, status: int, started: float, error: str | None) -> None:
+    """:func:`invocation` without keyword arguments or extras: what ``App`` calls per event."""
+    if (
+        status.__class__ is int
+        and logger.isEnabledFor(_ERROR if status >= 500 else _INFO)
+        and _fields.get() is None
+        and _only_our_handler()
+    ):
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        line = _fast_invocation_line(
+            _ERROR if status >= 500 else _INFO,
+            f"{route_key or 'event'} handled",
+            status,
+            elapsed_ms,
+            error,
+        )
+        out = sys.stdout
+        out.write(line)
+        out.flush()
+    else:
+        invocation(route_key=route_key, status=status, started=started, error=error)
 
 
 def _summary_fields(
