@@ -312,14 +312,14 @@ def _fast_invocation_line(
     if context is None or not (context.__class__ is dict or isinstance(context, Mapping)):
         ids = ""
     else:
-        connection_id = context.get("connectionId")
-        request_id = context.get("requestId")
-        route_key = context.get("routeKey")
-        ids = (
-            f',"connectionId":{_str_or_value(connection_id)}'
-            f',"requestId":{_str_or_value(request_id)}'
-            f',"routeKey":{_str_or_value(route_key)}'
-        )
+        # Inline rather than through _str_or_value: this runs on every event.
+        value = context.get("connectionId")
+        cid = _encode_str(value) if value.__class__ is str else _encode_value(value)
+        value = context.get("requestId")
+        rid = _encode_str(value) if value.__class__ is str else _encode_value(value)
+        value = context.get("routeKey")
+        key = _encode_str(value) if value.__class__ is str else _encode_value(value)
+        ids = f',"connectionId":{cid},"requestId":{rid},"routeKey":{key}'
     tail = f',"error":{_str_or_value(error)}}}\n' if error else "}\n"
     return (
         f'{{"timestamp":{round(time.time() * 1000)}{_AFTER_TIMESTAMP[level]}'
