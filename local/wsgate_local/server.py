@@ -428,12 +428,14 @@ class Gateway:
         if ws is None or ws.closed:
             return False
         try:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                await ws.send_bytes(data)
-            else:
-                await ws.send_str(text)
+            # The payload goes out as it came (no decode and re-encode); decoding only checks it.
+            opcode = WSMsgType.TEXT
+            if not data.isascii():
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError:
+                    opcode = WSMsgType.BINARY
+            await ws.send_frame(data, opcode)
         except (ConnectionError, RuntimeError):
             return False
         conn.touch()

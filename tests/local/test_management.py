@@ -29,6 +29,16 @@ def test_post_delivers_a_text_frame(recorder, mgmt):
         assert len(client.recv()) == 131_072
 
 
+def test_post_sends_utf8_as_text_and_other_bytes_as_binary(recorder, mgmt):
+    gw, record = recorder
+    client, cid = connect_tagged(gw, record)
+    with client:
+        mgmt.post_to_connection(ConnectionId=cid, Data="héllo ☃ 🎉".encode())
+        assert client.recv() == "héllo ☃ 🎉"
+        mgmt.post_to_connection(ConnectionId=cid, Data=b"\xff\xfe raw")
+        assert client.recv() == b"\xff\xfe raw"
+
+
 def test_post_over_131072_bytes_is_payload_too_large(recorder, mgmt):
     gw, record = recorder
     client, cid = connect_tagged(gw, record)
