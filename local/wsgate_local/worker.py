@@ -18,25 +18,41 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 _LEN = struct.Struct(">I")
 
 
 class LambdaContext:
-    """The parts of Lambda's context object handlers use."""
+    """The parts of Lambda's context object handlers use.
+
+    What is the same for every invocation of a container (region, ARN, memory, log names) is
+    read once per function name and shared; an invocation only sets its id and deadline.
+    """
+
+    _fixed: ClassVar[dict[str, tuple[str, int, str, str]]] = {}
 
     def __init__(self, request_id: str, timeout_ms: int, function_name: str) -> None:
-        region = os.environ.get("AWS_REGION", "us-east-1")
-        account = os.environ.get("WSGATE_LOCAL_ACCOUNT", "123456789012")
         self._deadline = time.monotonic() + timeout_ms / 1000
+        fixed = self._fixed.get(function_name)
+        if fixed is None:
+            region = os.environ.get("AWS_REGION", "us-east-1")
+            account = os.environ.get("WSGATE_LOCAL_ACCOUNT", "123456789012")
+            fixed = self._fixed[function_name] = (
+                f"arn:aws:lambda:{region}:{account}:function:{function_name}",
+                int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")),
+                f"/aws/lambda/{function_name}",
+                os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local"),
+            )
         self.aws_request_id = request_id
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
-        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        (
+            self.invoked_function_arn,
+            self.memory_limit_in_mb,
+            self.log_group_name,
+            self.log_stream_name,
+        ) = fixed
         self.identity = None
         self.client_context = None
 
@@ -86,7 +102,7 @@ def _write(out: BinaryIO, message: dict[str, Any]) -> None:
         data = json.dumps(
             {"errorMessage": f"Unable to marshal response: {exc}", "errorType": "Runtime"}
         ).encode()
-    out.write(_LEN.pack(len(data)) + data)
+    out.write(_LEN.pack(len(data)) + data)  # one write: the gateway wakes once per reply
     out.flush()
 
 
