@@ -6,9 +6,12 @@ invocations (or two threads of a broadcast) never see each other's values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 #: The raw API Gateway event of the invocation being handled, or None outside one.
 current_event: ContextVar[Mapping[str, Any] | None] = ContextVar("wsgate_event", default=None)

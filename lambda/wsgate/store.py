@@ -51,21 +51,8 @@ _GET_BATCH_SIZE = 100  # BatchGetItem's limit
 _TRANSACTION_ATTEMPTS = 6
 
 
-# ``os.environ`` keeps the encoded environment in ``_data``; one dict lookup there costs a
-# twentieth of ``os.environ.get`` on a missing name (which raises and catches a KeyError), and
-# it still sees every change made through ``os.environ`` (``monkeypatch.setenv`` included).
-_environ_data: Any = getattr(os.environ, "_data", None)
-_table_key: Any = getattr(os.environ, "encodekey", str)(ENV_TABLE)
-
-
 def table_configured() -> bool:
     """True when ``WSGATE_TABLE`` names a connection table (checked on every ``$connect``)."""
-    if _environ_data is not None:
-        raw = _environ_data.get(_table_key)
-        if raw is None:
-            return False
-        if raw.isascii():
-            return bool(raw.strip())
     return bool(os.environ.get(ENV_TABLE, "").strip())
 
 
