@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -130,11 +131,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(name="mgmt")
-def mgmt_fixture() -> Iterator[ManagementStub]:
-    """A running @connections server on a free loopback port."""
-    stub = ManagementStub()
-    handler = type("Handler", (_Handler,), {"stub": stub})
+@contextmanager
+def serving(stub: Any, handler_base: type[BaseHTTPRequestHandler]) -> Iterator[Any]:
+    """Serve ``stub`` (set as ``handler.stub`` and given ``stub.server``) on a free loopback
+    port from a background thread, until the block ends."""
+    handler = type("Handler", (handler_base,), {"stub": stub})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     stub.server = server
@@ -146,6 +147,13 @@ def mgmt_fixture() -> Iterator[ManagementStub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(name="mgmt")
+def mgmt_fixture() -> Iterator[ManagementStub]:
+    """A running @connections server on a free loopback port."""
+    with serving(ManagementStub(), _Handler) as stub:
+        yield stub
 
 
 @pytest.fixture(name="clean_env", autouse=True)

@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import ClientError
-from mgmt_stub import ManagementStub, _Handler, clean_env_fixture  # noqa: F401
+from mgmt_stub import ManagementStub, _Handler, clean_env_fixture, serving  # noqa: F401
 from wsgate import _clients, metrics
 from wsgate._fastsend import Poster
 from wsgate.errors import SendFailed
@@ -88,19 +88,8 @@ class _RecordingHandler(_Handler):
 
 @pytest.fixture(name="rec")
 def rec_fixture() -> Iterator[Recorder]:
-    stub = Recorder()
-    handler = type("Handler", (_RecordingHandler,), {"stub": stub})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    stub.server = server
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Recorder(), _RecordingHandler) as stub:
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def stock_client(endpoint: str, region: str = "us-east-1") -> Any:
