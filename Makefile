@@ -12,6 +12,7 @@ demo: deps
 
 test: deps terraform-deps checkov-deps browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
