@@ -112,6 +112,22 @@ def _one_request_at_a_time(server: Any) -> None:
 
     def serialized(environ: Any, start_response: Any) -> Any:
         with lock:
-            return inner(environ, start_response)
+            try:
+                return inner(environ, start_response)
+            finally:
+                _forget_tracked_models()
 
     wsgi.app = serialized
+
+
+def _forget_tracked_models() -> None:
+    """Drop moto's list of every DynamoDB model object it ever created.
+
+    moto records each instance for its web dashboard only, and the deep copy of the table that
+    every TransactWriteItems takes is recorded too, so a chat that joins rooms grew the gateway by
+    the size of the table per join. The live tables are held by the backend, not by these lists.
+    """
+    from moto.core.model_instances import model_data
+
+    for model in model_data.get("dynamodb", {}).values():
+        model.instances_tracked.clear()  # type: ignore[attr-defined]
