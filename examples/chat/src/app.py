@@ -40,14 +40,19 @@ def _valid_name(name: Any) -> bool:
     return isinstance(name, str) and 0 < len(name) <= MAX_NAME and name.isprintable()
 
 
-def _name_of(connection_id: str) -> str:
-    item = app.connections.get(connection_id)
+def _name_in(item: dict[str, Any] | None) -> str:
     name = (item or {}).get("data", {}).get("name")
     return name if isinstance(name, str) else ANONYMOUS
 
 
+def _name_of(connection_id: str) -> str:
+    return _name_in(app.connections.get(connection_id))
+
+
 def _members(room: str) -> list[dict[str, str]]:
-    return [{"connectionId": cid, "name": _name_of(cid)} for cid in app.rooms.members(room)]
+    ids = app.rooms.members(room)
+    items = app.connections.get_many(ids)  # one batch read per 100 members
+    return [{"connectionId": cid, "name": _name_in(items.get(cid))} for cid in ids]
 
 
 @app.connect
