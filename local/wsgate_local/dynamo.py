@@ -76,22 +76,7 @@ class LocalDynamo:
             self._create(client)
 
     def _create(self, client: Any) -> None:
-        client.create_table(
-            TableName=self.table_name,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=self.table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-        )
+        create_connection_table(client, self.table_name)
 
     def stop(self) -> None:
         with _LOCK:
@@ -101,6 +86,27 @@ class LocalDynamo:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def create_connection_table(client: Any, table_name: str) -> None:
+    """Create the connection table as the module declares it: ``pk``/``sk`` strings,
+    on-demand, TTL on the ``ttl`` attribute."""
+    client.create_table(
+        TableName=table_name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+    )
 
 
 def _one_request_at_a_time(server: Any) -> None:

@@ -24,6 +24,7 @@ import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from wsgate import _clients, metrics
+from wsgate_local.dynamo import create_connection_table
 
 TABLE = "wsgate-test-connections"
 
@@ -192,22 +193,7 @@ def table_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
     with mock_aws():
-        client = _clients.dynamodb_client()
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-        )
+        create_connection_table(_clients.dynamodb_client(), TABLE)
         monkeypatch.setenv("WSGATE_TABLE", TABLE)
         yield TABLE
         _clients.reset()
