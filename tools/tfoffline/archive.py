@@ -190,7 +190,7 @@ class ArchiveBehaviour:
         return planned
 
     def apply(
-        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any], prior: Any = None
     ) -> dict[str, Any]:
         planned.update(build_zip(planned))
         return planned

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tfoffline.plugin import ProviderError
 from tfoffline.policy import policy_document
 from tfoffline.rules import (
     ACCOUNT,
@@ -60,6 +61,42 @@ PLAN_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Arguments whose change makes the provider upload the function's code again
+#: (resourceFunctionUpdate -> needsFunctionCodeUpdate, internal/service/lambda/function.go).
+LAMBDA_CODE_ARGS = (
+    "filename",
+    "image_uri",
+    "s3_bucket",
+    "s3_key",
+    "s3_object_version",
+    "source_code_hash",
+    "architectures",
+)
+#: Resources whose create (and code update) reads a local file, and the argument naming it:
+#: the provider reads the zip with tfio.ReadFileContents and sends its bytes to AWS.
+READS_FILE = {"aws_lambda_function": "filename", "aws_lambda_layer_version": "filename"}
+
+
+def _uploads_code(type_name: str, planned: dict[str, Any], prior: Any) -> bool:
+    if type_name not in READS_FILE:
+        return False
+    if prior is None or type_name != "aws_lambda_function":
+        return True
+    return any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS)
+
+
+def read_upload(type_name: str, planned: dict[str, Any], prior: Any) -> None:
+    """Fail as the provider does when the file it uploads is not there (or not readable)."""
+    path = planned.get(READS_FILE.get(type_name, ""))
+    if not isinstance(path, str) or not _uploads_code(type_name, planned, prior):
+        return
+    try:
+        Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else str(exc)
+        raise ProviderError(f"reading ZIP file ({path}): open {path}: {reason}") from None
+
+
 class AwsBehaviour:
     def __init__(self) -> None:
         self.region = _env_region()
@@ -102,11 +139,17 @@ class AwsBehaviour:
             h = file_base64sha256(planned.get("filename"))
             if h is not None:
                 planned["source_code_hash"] = h
+        if type_name == "aws_lambda_function" and prior is not None:
+            if any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS):
+                # New code: AWS reports its hash and size after the upload.
+                planned["code_sha256"] = UNKNOWN
+                planned["source_code_size"] = UNKNOWN
         return planned
 
     def apply(
-        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any], prior: Any = None
     ) -> dict[str, Any]:
+        read_upload(type_name, planned, prior)
         given = planned.get("region")
         region = given if isinstance(given, str) else self.region
         rule = RULES.get(type_name, no_rule)
