@@ -56,6 +56,8 @@ SERVICES = (
     "acm",
     "meta_data_sources",
     "sts",
+    "ssm",
+    "s3",
 )
 
 #: Optional arguments the provider also computes when unset (provider docs, 6.x). The bindings
