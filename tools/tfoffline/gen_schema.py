@@ -75,6 +75,7 @@ OPTIONAL_COMPUTED: dict[str, set[str]] = {
     "aws_apigatewayv2_authorizer": {"authorizer_result_ttl_in_seconds"},
     "aws_lambda_function": {
         "architectures",
+        "code_sha256",
         "source_code_hash",
         "package_type",
         "memory_size",
