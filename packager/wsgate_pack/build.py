@@ -125,9 +125,7 @@ def collect(req: Request) -> tuple[list[Member], dict[str, Any]]:
         raise BuildError(f"the wsgate runtime is missing from {req.runtime_dir}")
     out_dir = req.output_path.resolve()
     user = _kept(_walk(req.source_dir, out_dir), req.excludes)
-    runtime = [
-        (f"wsgate/{rel}", p) for rel, p in _kept(_walk(req.runtime_dir, None), req.excludes)
-    ]
+    runtime = [(f"wsgate/{rel}", p) for rel, p in _kept(_walk(req.runtime_dir, None), req.excludes)]
     clash = [rel for rel, _ in user if rel.startswith("wsgate/")]
     if clash:
         raise BuildError(

@@ -42,7 +42,7 @@ _VERSION = "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation
 
 def find_interpreter(version: str) -> str | None:
     """A CPython of ``version`` ("3.12"): this one, else ``python3.12`` on PATH if it runs."""
-    if "%d.%d" % sys.version_info[:2] == version and sys.implementation.name == "cpython":
+    if "{}.{}".format(*sys.version_info[:2]) == version and sys.implementation.name == "cpython":
         return sys.executable
     found = shutil.which(f"python{version}")
     if not found:

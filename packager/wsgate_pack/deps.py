@@ -93,7 +93,9 @@ def cache_key(requirements: Path, runtime: str, architecture: str) -> str:
     return h.hexdigest()[:32]
 
 
-def pip_command(python: str, target: Path, requirements: Path, runtime: str, arch: str) -> list[str]:
+def pip_command(
+    python: str, target: Path, requirements: Path, runtime: str, arch: str
+) -> list[str]:
     cmd = [
         python,
         "-m",

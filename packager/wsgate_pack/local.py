@@ -47,9 +47,12 @@ def host_site(
     h = hashlib.sha256(f"{sys.implementation.cache_tag}\0{sys.platform}\0".encode())
     for f in _included_files(requirements, set()):
         h.update(hashlib.sha256(f.read_bytes()).digest())
-    root = cache_dir or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    ) / "wsgate" / "local-deps"
+    root = (
+        cache_dir
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        / "wsgate"
+        / "local-deps"
+    )
     dest = root / h.hexdigest()[:32]
     if (dest / ".complete").is_file():
         return dest

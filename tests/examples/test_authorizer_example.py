@@ -27,7 +27,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "authorizer"
 SITE = host_site(EXAMPLE / "src")
 
 #: Wraps the example's authorizer and records each call, to prove which connects reach it.
-PROBE = '''
+PROBE = """
 import os
 from auth import authorize as _authorize
 
@@ -35,7 +35,7 @@ def authorize(event, context):
     with open(os.environ["PROBE_FILE"], "a") as fh:
         fh.write("called\\n")
     return _authorize(event, context)
-'''
+"""
 
 
 def _load(name: str, path: Path):

@@ -22,7 +22,7 @@ import pytest
 from tfoffline import Terraform, TerraformError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n"
+PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEF\n-----END PUBLIC KEY-----\n"
 
 MAIN_TF = """
 terraform {
@@ -166,8 +166,8 @@ def test_zip_holds_runtime_code_binary_files_and_dependencies_but_no_junk(app_co
             assert rel not in names
         assert not [n for n in names if n.startswith(("tests/", ".venv/", "bin/", "__pycache__"))]
         assert not [n for n in names if n.endswith(".pyc")]  # compile_bytecode = false
-        modes = {n: (i.external_attr >> 16) & 0o777 for n, i in zip(names, zf.infolist())}
         infos = {i.filename: i for i in zf.infolist()}
+        modes = {n: (i.external_attr >> 16) & 0o777 for n, i in infos.items()}
     assert (infos["lib/native.so"].external_attr >> 16) & 0o777 == 0o755
     assert (infos["app.py"].external_attr >> 16) & 0o777 == 0o644
     assert set(modes.values()) <= {0o644, 0o755}

@@ -139,11 +139,14 @@ class AwsBehaviour:
             h = file_base64sha256(planned.get("filename"))
             if h is not None:
                 planned["source_code_hash"] = h
-        if type_name == "aws_lambda_function" and prior is not None:
-            if any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS):
-                # New code: AWS reports its hash and size after the upload.
-                planned["code_sha256"] = UNKNOWN
-                planned["source_code_size"] = UNKNOWN
+        if (
+            type_name == "aws_lambda_function"
+            and prior is not None
+            and any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS)
+        ):
+            # New code: AWS reports its hash and size after the upload.
+            planned["code_sha256"] = UNKNOWN
+            planned["source_code_size"] = UNKNOWN
         return planned
 
     def apply(

@@ -50,8 +50,7 @@ def run_program(config: dict[str, Any]) -> dict[str, str]:
     program = [a for a in (config.get("program") or []) if a]
     if not program:
         raise ProviderError(
-            "External Program Missing: the data source was configured without a program to "
-            "execute"
+            "External Program Missing: the data source was configured without a program to execute"
         )
     workdir = config.get("working_dir") or None
     exe = program[0]
@@ -72,7 +71,9 @@ def run_program(config: dict[str, Any]) -> dict[str, str]:
             cwd=workdir,
         )
     except OSError as exc:
-        raise ProviderError(f"External Program Execution Failed\nProgram: {exe}\nState: {exc}")
+        raise ProviderError(
+            f"External Program Execution Failed\nProgram: {exe}\nState: {exc}"
+        ) from None
     if proc.returncode != 0:
         stderr = proc.stderr.decode(errors="replace")
         if stderr:
