@@ -1,8 +1,8 @@
 """A Terraform provider plugin server (protocol 6) driven by a schema and a small behaviour object.
 
 Terraform starts ``python -m tfoffline.plugin aws|archive|external``; this module performs
-go-plugin's handshake (TLS with a cached self-signed certificate, a Unix socket) and answers the
-tfplugin6 RPCs. Terraform core does the schema validation itself (unknown or missing arguments, block
+go-plugin's handshake (TLS with a cached self-signed certificate, a Unix socket) and answers
+the tfplugin6 RPCs. Terraform core does the schema validation itself (unknown or missing arguments, block
 counts, value types); the behaviour only fills computed values and reads data sources.
 """
 
