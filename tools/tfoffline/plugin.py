@@ -2,8 +2,9 @@
 
 Terraform starts ``python -m tfoffline.plugin aws|archive|external``; this module performs
 go-plugin's handshake (TLS with a cached self-signed certificate, a Unix socket) and answers
-the tfplugin6 RPCs. Terraform core does the schema validation itself (unknown or missing arguments, block
-counts, value types); the behaviour only fills computed values and reads data sources.
+the tfplugin6 RPCs. Terraform core does the schema validation itself (unknown or missing
+arguments, block counts, value types); the behaviour only fills computed values and reads data
+sources.
 """
 
 from __future__ import annotations
