@@ -26,8 +26,8 @@ data "external" "package" {
     # a .zip uploaded directly through the Lambda API is at most 50 MB; larger ones go through
     # S3. Unzipped, the function's code (with its layers) is at most 250 MB either way.
     postcondition {
-      condition     = tonumber(self.result.size) <= local.lambda_direct_upload_limit
-      error_message = "The Lambda package ${self.result.filename} is ${format("%.1f", tonumber(self.result.size) / 1048576)} MB zipped; Lambda takes at most 50 MB (52428800 bytes) uploaded directly. Trim requirements.txt or source_dir (source_excludes), or publish the dependencies as a layer (layers)."
+      condition     = local.package_in_s3 || tonumber(self.result.size) <= local.lambda_direct_upload_limit
+      error_message = "The Lambda package ${self.result.filename} is ${format("%.1f", tonumber(self.result.size) / 1048576)} MB zipped; Lambda takes at most 50 MB (52428800 bytes) uploaded directly. Set s3_bucket to upload it through S3, or trim requirements.txt or source_dir (source_excludes)."
     }
     postcondition {
       condition     = tonumber(self.result.unzipped_size) <= local.lambda_unzipped_limit
@@ -54,6 +54,20 @@ resource "terraform_data" "package" {
       WSGATE_PACKAGE_QUERY = jsonencode(local.package_query)
     }
   }
+}
+
+# Above 50 MB the zip must reach Lambda through S3. The object is named by the zip's content,
+# so a new package is a new object and a function update, never an overwrite in place.
+resource "aws_s3_object" "package" {
+  #checkov:skip=CKV_AWS_186:The object is encrypted at rest with the bucket's default encryption (SSE-S3 on every new bucket); kms_key_arn opts into a customer managed key.
+  count = local.package_in_s3 ? 1 : 0
+
+  bucket      = var.s3_bucket
+  key         = "${var.s3_key_prefix}${basename(terraform_data.package.output.filename)}"
+  source      = terraform_data.package.output.filename
+  source_hash = data.external.package.result.base64sha256
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
 }
 
 ################################################################################
@@ -85,7 +99,9 @@ resource "aws_lambda_function" "this" {
   timeout       = var.timeout
   layers        = var.layers
 
-  filename         = terraform_data.package.output.filename
+  filename         = local.package_in_s3 ? null : terraform_data.package.output.filename
+  s3_bucket        = local.package_in_s3 ? aws_s3_object.package[0].bucket : null
+  s3_key           = local.package_in_s3 ? aws_s3_object.package[0].key : null
   source_code_hash = data.external.package.result.base64sha256
 
   reserved_concurrent_executions = var.reserved_concurrent_executions
@@ -168,7 +184,9 @@ resource "aws_lambda_function" "authorizer" {
   timeout       = min(var.timeout, 29)
   layers        = var.layers
 
-  filename         = terraform_data.package.output.filename
+  filename         = local.package_in_s3 ? null : terraform_data.package.output.filename
+  s3_bucket        = local.package_in_s3 ? aws_s3_object.package[0].bucket : null
+  s3_key           = local.package_in_s3 ? aws_s3_object.package[0].key : null
   source_code_hash = data.external.package.result.base64sha256
 
   code_signing_config_arn = var.code_signing_config_arn

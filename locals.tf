@@ -57,6 +57,7 @@ locals {
     requirements_file = var.requirements_file == null ? "" : var.requirements_file
     compile_bytecode  = var.compile_bytecode == null ? "auto" : tostring(var.compile_bytecode)
   }
+  package_in_s3 = var.s3_bucket != null
   # Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
   lambda_direct_upload_limit = 52428800  # 50 MB zipped, uploaded with the function
   lambda_unzipped_limit      = 262144000 # 250 MB unzipped, including layers

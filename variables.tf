@@ -453,3 +453,15 @@ variable "authorizer_environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "s3_bucket" {
+  description = "S3 bucket (yours, in the functions' region) to upload the Lambda zip to; the functions then take their code from there. Needed when the zip is above Lambda's 50 MB direct-upload limit; null uploads the zip with the function. Whoever runs Terraform needs s3:PutObject and s3:GetObject on `s3_key_prefix*` in it."
+  type        = string
+  default     = null
+}
+
+variable "s3_key_prefix" {
+  description = "Key prefix of the uploaded zip in s3_bucket; the object is named by the zip's content hash."
+  type        = string
+  default     = "wsgate/"
+}

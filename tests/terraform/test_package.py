@@ -50,6 +50,10 @@ variable "requirements_file" {
   type    = string
   default = "requirements.txt"
 }
+variable "s3_bucket" {
+  type    = string
+  default = null
+}
 module "ws" {
   source            = "./wsgate"
   name              = "pkg"
@@ -58,6 +62,7 @@ module "ws" {
   runtime           = var.runtime
   compile_bytecode  = var.compile_bytecode
   requirements_file = var.requirements_file
+  s3_bucket         = var.s3_bucket
 }
 output "package" {
   value = module.ws.package
@@ -344,6 +349,25 @@ def test_package_above_lambdas_50_mb_upload_limit_fails_the_plan(app_config):
         tf.plan()
     message = " ".join(str(failed.value).split())
     assert "MB zipped; Lambda takes at most 50 MB (52428800 bytes) uploaded directly" in message
+
+
+def test_package_above_50_mb_goes_through_s3_when_a_bucket_is_given(app_config):
+    noise = hashlib.shake_256(b"incompressible").digest(51 * 1024 * 1024)
+    tf = app_config(requirements=None, extra={"data/noise.bin": noise})
+    out = tf.apply(variables={"s3_bucket": "my-artifacts"})
+    resources = {
+        r["address"]: r["values"]
+        for r in tf.state()["values"]["root_module"]["child_modules"][0]["resources"]
+    }
+    obj = resources["module.ws.aws_s3_object.package[0]"]
+    function = resources["module.ws.aws_lambda_function.this"]
+    assert obj["bucket"] == "my-artifacts"
+    assert obj["key"] == "wsgate/" + Path(out["package"]["filename"]).name
+    assert obj["etag"] == hashlib.md5((tf.workdir / obj["source"]).read_bytes()).hexdigest()
+    assert (function["s3_bucket"], function["s3_key"]) == ("my-artifacts", obj["key"])
+    assert function["filename"] is None
+    assert function["source_code_hash"] == out["package"]["source_code_hash"]
+    assert out["package"]["size"] > 50 * 1024 * 1024
 
 
 def test_package_above_lambdas_250_mb_unzipped_limit_fails_the_plan(app_config):

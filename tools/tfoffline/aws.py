@@ -74,15 +74,23 @@ LAMBDA_CODE_ARGS = (
 )
 #: Resources whose create (and code update) reads a local file, and the argument naming it:
 #: the provider reads the zip with tfio.ReadFileContents and sends its bytes to AWS.
-READS_FILE = {"aws_lambda_function": "filename", "aws_lambda_layer_version": "filename"}
+READS_FILE = {
+    "aws_lambda_function": "filename",
+    "aws_lambda_layer_version": "filename",
+    # PutObject with the file's bytes (resourceObjectUpload, internal/service/s3/object.go)
+    "aws_s3_object": "source",
+}
+#: aws_s3_object arguments whose change uploads the object again.
+S3_OBJECT_UPLOAD_ARGS = ("bucket", "key", "source", "source_hash", "content", "content_base64")
 
 
 def _uploads_code(type_name: str, planned: dict[str, Any], prior: Any) -> bool:
     if type_name not in READS_FILE:
         return False
-    if prior is None or type_name != "aws_lambda_function":
+    if prior is None or type_name == "aws_lambda_layer_version":
         return True
-    return any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS)
+    args = LAMBDA_CODE_ARGS if type_name == "aws_lambda_function" else S3_OBJECT_UPLOAD_ARGS
+    return any(planned.get(k) != prior.get(k) for k in args)
 
 
 def read_upload(type_name: str, planned: dict[str, Any], prior: Any) -> None:
@@ -94,7 +102,8 @@ def read_upload(type_name: str, planned: dict[str, Any], prior: Any) -> None:
         Path(path).read_bytes()
     except OSError as exc:
         reason = exc.strerror.lower() if exc.strerror else str(exc)
-        raise ProviderError(f"reading ZIP file ({path}): open {path}: {reason}") from None
+        what = "opening S3 object source" if type_name == "aws_s3_object" else "reading ZIP file"
+        raise ProviderError(f"{what} ({path}): open {path}: {reason}") from None
 
 
 class AwsBehaviour:

@@ -355,6 +355,22 @@ def _lambda_layer_version(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     }
 
 
+def _s3_object(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    source = o.get("source")
+    etag = ""
+    if isinstance(source, str) and os.path.isfile(source):
+        etag = hashlib.md5(Path(source).read_bytes()).hexdigest()  # single-part upload
+    return {
+        "id": o.get("key"),
+        "arn": f"arn:aws:s3:::{o.get('bucket')}/{o.get('key')}",
+        "etag": etag,
+        "version_id": "",
+        "storage_class": "STANDARD",
+        "server_side_encryption": "aws:kms" if o.get("kms_key_id") else "AES256",
+        "content_type": "binary/octet-stream",
+    }
+
+
 RULES: dict[str, Rule] = {
     "aws_apigatewayv2_api": _apigw_api,
     "aws_apigatewayv2_stage": _apigw_stage,
@@ -386,4 +402,5 @@ RULES: dict[str, Rule] = {
     "aws_route53_record": _route53_record,
     "aws_ssm_parameter": _ssm_parameter,
     "aws_lambda_layer_version": _lambda_layer_version,
+    "aws_s3_object": _s3_object,
 }
