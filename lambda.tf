@@ -71,6 +71,46 @@ resource "aws_s3_object" "package" {
 }
 
 ################################################################################
+# Runtime layer (create_runtime_layer): wsgate alone, for functions outside source_dir
+################################################################################
+
+data "external" "layer" {
+  count = var.create_runtime_layer ? 1 : 0
+
+  program = [var.build_python, "${path.module}/packager/build.py"]
+  query   = local.layer_query
+}
+
+resource "terraform_data" "layer" {
+  count = var.create_runtime_layer ? 1 : 0
+
+  triggers_replace = [data.external.layer[0].result.filename, data.external.layer[0].result.base64sha256]
+  input = {
+    filename         = data.external.layer[0].result.filename
+    source_code_hash = data.external.layer[0].result.base64sha256
+  }
+
+  provisioner "local-exec" {
+    interpreter = [var.build_python, "${path.module}/packager/build.py", "--ensure"]
+    command     = data.external.layer[0].result.base64sha256
+    environment = {
+      WSGATE_PACKAGE_QUERY = jsonencode(local.layer_query)
+    }
+  }
+}
+
+resource "aws_lambda_layer_version" "runtime" {
+  count = var.create_runtime_layer ? 1 : 0
+
+  layer_name               = "${var.name}-wsgate"
+  description              = "wsgate runtime for the ${var.name} WebSocket API"
+  filename                 = terraform_data.layer[0].output.filename
+  source_code_hash         = data.external.layer[0].result.base64sha256
+  compatible_runtimes      = [var.runtime]
+  compatible_architectures = [var.architecture]
+}
+
+################################################################################
 # Dispatcher: the function behind every route
 ################################################################################
 

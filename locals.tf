@@ -57,6 +57,12 @@ locals {
     requirements_file = var.requirements_file == null ? "" : var.requirements_file
     compile_bytecode  = var.compile_bytecode == null ? "auto" : tostring(var.compile_bytecode)
   }
+  # The runtime layer: the same build, wsgate only, under python/.
+  layer_query = merge(local.package_query, {
+    name              = "${var.name}-wsgate-layer"
+    layout            = "layer"
+    requirements_file = ""
+  })
   package_in_s3 = var.s3_bucket != null
   # Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
   lambda_direct_upload_limit = 52428800  # 50 MB zipped, uploaded with the function

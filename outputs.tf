@@ -100,3 +100,8 @@ output "authorizer_role_name" {
   description = "Name of the IAM role of the authorizer function the module built, or null: attach a policy to it for what your authorizer reads (for example its signing key in SSM Parameter Store)."
   value       = one(aws_iam_role.authorizer[*].name)
 }
+
+output "runtime_layer_arn" {
+  description = "With create_runtime_layer: ARN (with version) of the Lambda layer holding the wsgate runtime, for the `layers` of other functions that import wsgate; otherwise null."
+  value       = one(aws_lambda_layer_version.runtime[*].arn)
+}

@@ -465,3 +465,9 @@ variable "s3_key_prefix" {
   type        = string
   default     = "wsgate/"
 }
+
+variable "create_runtime_layer" {
+  description = "Also publish the wsgate runtime alone as a Lambda layer (`python/wsgate`), for functions outside source_dir that send with wsgate without bundling it: add the `runtime_layer_arn` output to their `layers`. The module's own functions keep their copy in their zip."
+  type        = bool
+  default     = false
+}

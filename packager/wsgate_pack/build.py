@@ -48,6 +48,9 @@ class Request:
     requirements_file: str | None = DEFAULT_REQUIREMENTS
     #: "auto" (when an interpreter of the runtime's version is found), "true" or "false".
     compile_bytecode: str = "auto"
+    #: "function": the layout above. "layer": only the runtime, under python/ (a Lambda layer is
+    #: extracted to /opt, and /opt/python is on the Python runtimes' sys.path).
+    layout: str = "function"
 
     @classmethod
     def from_query(cls, query: dict[str, str]) -> Request:
@@ -63,6 +66,7 @@ class Request:
                 excludes=json.loads(query.get("excludes", "[]")),
                 requirements_file=query.get("requirements_file", DEFAULT_REQUIREMENTS) or None,
                 compile_bytecode=query.get("compile_bytecode", "auto"),
+                layout=query.get("layout", "function"),
             )
         except KeyError as exc:
             raise BuildError(f"the build query lacks {exc.args[0]!r}") from None
@@ -119,6 +123,10 @@ def _kept(files: Iterator[tuple[str, Path]], excludes: list[str]) -> list[tuple[
 
 def collect(req: Request) -> tuple[list[Member], dict[str, Any]]:
     """Every member of the package, and facts about it for the result."""
+    if req.layout == "layer":
+        return _collect_layer(req)
+    if req.layout != "function":
+        raise BuildError(f"layout {req.layout!r} must be function or layer")
     if not req.source_dir.is_dir():
         raise BuildError(f"source_dir {req.source_dir} is not a directory")
     if not (req.runtime_dir / "__init__.py").is_file():
@@ -161,6 +169,19 @@ def collect(req: Request) -> tuple[list[Member], dict[str, Any]]:
     return members, facts
 
 
+def _collect_layer(req: Request) -> tuple[list[Member], dict[str, Any]]:
+    if not (req.runtime_dir / "__init__.py").is_file():
+        raise BuildError(f"the wsgate runtime is missing from {req.runtime_dir}")
+    runtime = [
+        (f"python/wsgate/{rel}", p) for rel, p in _kept(_walk(req.runtime_dir, None), req.excludes)
+    ]
+    facts: dict[str, Any] = {"requirements": "", "dependency_files": 0, "bytecode": ""}
+    members = [Member(rel, p, normalised_mode(p)) for rel, p in runtime]
+    out_dir = req.output_path.resolve()
+    members += _bytecode(req, runtime, [], [], out_dir, facts, prefix="python/")
+    return members, facts
+
+
 def _bytecode(
     req: Request,
     runtime: list[tuple[str, Path]],
@@ -168,6 +189,7 @@ def _bytecode(
     installed: list[tuple[str, Path]],
     out_dir: Path,
     facts: dict[str, Any],
+    prefix: str = "",
 ) -> list[Member]:
     if req.compile_bytecode == "false":
         return []
@@ -181,10 +203,15 @@ def _bytecode(
                 "compile_bytecode = false (or null: compile only where one is found)"
             )
         return []
-    own = [(rel, p) for rel, p in runtime + user if rel.endswith(".py")]
+    # Compiled under their import path (what /var/task or /opt/python holds).
+    own = [(rel.removeprefix(prefix), p) for rel, p in runtime + user if rel.endswith(".py")]
     theirs = [(rel, p) for rel, p in installed if rel.endswith(".py")]
     compiled, failed = bytecode.compile_all(
-        own + theirs, version, interpreter, out_dir / ".cache" / "pyc"
+        own + theirs,
+        version,
+        interpreter,
+        out_dir / ".cache" / "pyc",
+        root="/opt/python" if prefix else "/var/task",
     )
     mine = [rel for rel, _ in own if rel in failed]
     if mine:
@@ -193,7 +220,7 @@ def _bytecode(
             "Lambda would fail the same way when it imports it."
         )
     facts["bytecode"] = bytecode.cache_tag(version)
-    return [Member(name, path) for name, path in compiled.items()]
+    return [Member(prefix + name, path) for name, path in compiled.items()]
 
 
 def _shown(path: Path | None, base: Path) -> str:

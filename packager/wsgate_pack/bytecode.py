@@ -9,7 +9,8 @@ interpreter of exactly the runtime's version is available where the build runs: 
 Each file is written in "unchecked hash" mode (PEP 552): it records a hash of its source rather
 than the source's mtime, so the bytes do not depend on when the files were checked out, and the
 importer trusts it without reading the source again. Its recorded path is
-``/var/task/<path in the zip>``, where Lambda will have it, never this machine's path.
+``/var/task/<path in the zip>`` (``/opt/python/...`` in a layer), where Lambda will have it,
+never this machine's path.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ def pyc_name(arcname: str, version: str) -> str:
 
 
 def compile_all(
-    sources: list[tuple[str, Path]], version: str, interpreter: str, cache_dir: Path
+    sources: list[tuple[str, Path]],
+    version: str,
+    interpreter: str,
+    cache_dir: Path,
+    root: str = "/var/task",
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Compile ``(arcname, source)`` pairs.
 
@@ -82,12 +87,12 @@ def compile_all(
     jobs: list[tuple[str, str, str]] = []
     for arcname, src in sources:
         digest = hashlib.sha256(
-            f"{version}\0{arcname}\0".encode() + hashlib.sha256(src.read_bytes()).digest()
+            f"{version}\0{root}/{arcname}\0".encode() + hashlib.sha256(src.read_bytes()).digest()
         ).hexdigest()[:40]
         dest = cache_dir / f"{digest}.pyc"
         out[pyc_name(arcname, version)] = dest
         if not dest.is_file():
-            jobs.append((str(src), str(dest), f"/var/task/{arcname}"))
+            jobs.append((str(src), str(dest), f"{root}/{arcname}"))
     failed: dict[str, str] = {}
     if jobs:
         proc = subprocess.run(
@@ -104,7 +109,7 @@ def compile_all(
                 "compile_bytecode = false skips this step."
             )
         for dfile, message in json.loads(proc.stdout):
-            arcname = dfile.removeprefix("/var/task/")
+            arcname = dfile.removeprefix(f"{root}/")
             failed[arcname] = message
             out.pop(pyc_name(arcname, version), None)
     return out, failed

@@ -54,6 +54,10 @@ variable "s3_bucket" {
   type    = string
   default = null
 }
+variable "create_runtime_layer" {
+  type    = bool
+  default = false
+}
 module "ws" {
   source            = "./wsgate"
   name              = "pkg"
@@ -63,6 +67,11 @@ module "ws" {
   compile_bytecode  = var.compile_bytecode
   requirements_file = var.requirements_file
   s3_bucket         = var.s3_bucket
+
+  create_runtime_layer = var.create_runtime_layer
+}
+output "runtime_layer_arn" {
+  value = module.ws.runtime_layer_arn
 }
 output "package" {
   value = module.ws.package
@@ -209,6 +218,23 @@ def test_authorizer_example_ships_compiled_wheels_for_its_architecture(
         assert elf_machine(rust) == ELF_MACHINE[architecture]
         machine = {"arm64": "aarch64", "x86_64": "x86_64"}[architecture]
         assert cffi == [f"_cffi_backend.cpython-312-{machine}-linux-gnu.so"]
+
+
+def test_runtime_layer_holds_wsgate_alone_under_python(app_config):
+    tf = app_config()
+    variables = {"create_runtime_layer": True, "runtime": "python3.11", "compile_bytecode": True}
+    out = tf.apply(variables=variables)
+    assert out["runtime_layer_arn"] == "arn:aws:lambda:us-east-1:123456789012:layer:pkg-wsgate:1"
+    layer = applied_zip(tf, "module.ws.aws_lambda_layer_version.runtime[0]")
+    with zipfile.ZipFile(layer) as zf:
+        names = set(zf.namelist())
+        pyc = zf.read("python/wsgate/__pycache__/app.cpython-311.pyc")
+    assert "python/wsgate/__init__.py" in names
+    assert {n.split("/")[0] for n in names} == {"python"}
+    assert {n.split("/")[1] for n in names} == {"wsgate"}  # no user code, no requirements
+    assert marshal.loads(pyc[16:]).co_filename == "/opt/python/wsgate/app.py"
+    changes = tf.plan(variables=variables)["resource_changes"]
+    assert [r["address"] for r in changes if r["change"]["actions"] != ["no-op"]] == []
 
 
 # -- reproducibility -------------------------------------------------------------------------
