@@ -31,6 +31,9 @@ from wsgate_pack.zipper import Member, base64sha256, normalised_mode, write_zip
 DEFAULT_REQUIREMENTS = "requirements.txt"
 #: Bump when the zip layout changes, so recorded builds are not reused.
 RECIPE_FORMAT = "1"
+#: Older zips of the same name kept in the output directory (a missing one is rebuilt at apply
+#: time anyway, so this only bounds the disk the directory takes).
+KEEP_OLD_ZIPS = 2
 
 
 @dataclass
@@ -241,6 +244,19 @@ def _recipe(members: list[Member]) -> str:
     return h.hexdigest()
 
 
+def _prune(out_dir: Path, name: str, current: Path) -> None:
+    """Delete all but the newest KEEP_OLD_ZIPS zips of this package besides ``current``."""
+    os.utime(current)  # the one in use is the newest
+    pattern = re.compile(re.escape(name) + r"-[0-9a-f]{16}\.zip")
+    old = sorted(
+        (p for p in out_dir.iterdir() if pattern.fullmatch(p.name) and p.name != current.name),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for p in old[KEEP_OLD_ZIPS:]:
+        p.unlink(missing_ok=True)
+
+
 def build(req: Request) -> dict[str, str]:
     """Build (or find) the package; returns the result map ``data "external"`` hands back."""
     members, facts = collect(req)
@@ -264,6 +280,7 @@ def build(req: Request) -> dict[str, str]:
         os.replace(tmp, zip_path)
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"zip": zip_path.name, "base64sha256": digest}))
+    _prune(out_dir, req.name, zip_path)
     return {
         # The path as the caller spelled the output directory (relative stays relative, so
         # the plan reads the same in every checkout).

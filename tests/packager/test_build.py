@@ -140,3 +140,18 @@ def test_external_protocol_reports_errors_on_stderr_with_a_nonzero_exit(tmp_path
         text=True,
     )
     assert stale.returncode == 1 and "is not the one the plan was made with" in stale.stderr
+
+
+def test_old_zips_of_a_package_are_pruned_but_other_packages_kept(tmp_path):
+    _tree(tmp_path / "src", {"app.py": b"v = 0\n"}, 0o022, 1e9)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "app-wsgate-layer-0123456789abcdef.zip").write_bytes(b"another package")
+    built = []
+    for v in range(5):
+        (tmp_path / "src" / "app.py").write_bytes(f"v = {v}\n".encode())
+        built.append(Path(build(_request(tmp_path / "src", out))["filename"]).name)
+    left = sorted(p.name for p in out.glob("app-*.zip"))
+    assert built[-1] in left and built[0] not in left
+    assert len([n for n in left if n in built]) == 3  # the current one and two before it
+    assert "app-wsgate-layer-0123456789abcdef.zip" in left
