@@ -57,6 +57,18 @@ class Example:
                 return res["values"]  # type: ignore[no-any-return]
         raise KeyError(address)
 
+    def module_default(self, name: str) -> Any:
+        """The default of a module variable (the examples leave source_excludes at it)."""
+        import hcl2
+
+        with open(REPO_ROOT / "variables.tf") as fh:
+            doc = hcl2.load(fh)
+        for block in doc["variable"]:
+            for key, body in block.items():
+                if key.strip('"') == name:
+                    return [json.loads(v) if v.startswith('"') else v for v in body["default"]]
+        raise KeyError(name)
+
     def route_keys(self) -> list[str]:
         return sorted(r["route_key"] for r in self.planned("aws_apigatewayv2_route"))
 
@@ -220,3 +232,27 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
         assert local.authorizer_handler == auth_fn["handler"]
     else:
         assert local.authorizer_handler is None
+
+
+@pytest.mark.parametrize("name", ["echo", "chat", "authorizer", "notify", "zappa-migration"])
+def test_example_function_uploads_its_src_byte_for_byte_with_the_runtime(example, name):
+    import re
+    import zipfile
+
+    ex = example(name)
+    function = ex.applied("module.ws.aws_lambda_function.this")
+    excludes = [re.compile(p) for p in ex.module_default("source_excludes")]
+    src = REPO_ROOT / "examples" / name / "src"
+    expected = {
+        p.relative_to(src).as_posix(): p.read_bytes()
+        for p in src.rglob("*")
+        if p.is_file() and not any(x.search(p.relative_to(src).as_posix()) for x in excludes)
+    }
+    with zipfile.ZipFile(ex.tf.workdir / function["filename"]) as zf:
+        names = set(zf.namelist())
+        for rel, data in expected.items():
+            assert zf.read(rel) == data, rel
+        runtime = REPO_ROOT / "lambda" / "wsgate"
+        assert zf.read("wsgate/app.py") == (runtime / "app.py").read_bytes()
+    assert not [n for n in names if n.startswith(("tests/", ".venv/", "wsgate_local/"))]
+    assert not [n for n in names if "__pycache__" in n and not n.endswith(".cpython-312.pyc")]
