@@ -37,11 +37,16 @@ data "external" "package" {
 }
 
 # A saved plan applied in a fresh checkout (or on another machine) has the plan's data but not
-# the zip. This resource is replaced whenever the package changes, and its provisioner rebuilds
-# the zip when it is missing and fails unless the bytes have the planned hash. Terraform core
-# runs it: no provider is involved.
+# the zip. This resource is replaced whenever the functions upload code: when the package
+# changes, and when the architecture does (the provider sends the zip again with a new
+# architecture). Its provisioner then rebuilds the zip if it is missing and fails unless the
+# bytes have the planned hash. Terraform core runs it: no provider is involved.
 resource "terraform_data" "package" {
-  triggers_replace = [data.external.package.result.filename, data.external.package.result.base64sha256]
+  triggers_replace = [
+    data.external.package.result.filename,
+    data.external.package.result.base64sha256,
+    var.architecture,
+  ]
   input = {
     filename         = data.external.package.result.filename
     source_code_hash = data.external.package.result.base64sha256
