@@ -20,8 +20,6 @@ from reliability_support import APPS, EXAMPLES, GatewayProcess, wait_until
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-SECRET = "0123456789abcdef0123456789abcdef-reliability"
-
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
