@@ -7,25 +7,22 @@ of the live connections) is local-only: AWS has no such call.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from wsgate.apigw import limits
+from wsgate.apigw import management as wire
 
-from . import frames
-from .connections import OPEN, Connection, iso8601
+from .connections import OPEN, Connection
 
 if TYPE_CHECKING:
     from .server import Gateway
 
 
-def error(status: int, error_type: str, message: str | None) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps({"message": message}).encode(),
-        content_type="application/json",
-        headers={"x-amzn-ErrorType": error_type},
-    )
+def error(status: int, message: str | None = None) -> web.Response:
+    """An error answer as botocore reads it (``x-amzn-ErrorType`` by status, JSON body)."""
+    headers, body = wire.error_answer(status, message)
+    return web.Response(status=status, body=body, headers=headers)
 
 
 def _lookup(gateway: Gateway, request: web.Request) -> Connection | web.Response:
@@ -38,11 +35,11 @@ def _lookup(gateway: Gateway, request: web.Request) -> Connection | web.Response
     conn = gateway.registry.get(connection_id)
     if conn is None:
         if gateway.registry.was_closed(connection_id):
-            return error(410, "GoneException", None)
-        return error(403, "ForbiddenException", "Forbidden")
+            return error(410)
+        return error(403)
     if conn.state != OPEN:
         # Still in $connect (or closing): AWS answers 410 until the handshake has completed.
-        return error(410, "GoneException", None)
+        return error(410)
     return conn
 
 
@@ -51,15 +48,13 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
 
     async def post(request: web.Request) -> web.Response:
         data = await request.read()
-        if len(data) > frames.MAX_POST_BYTES:
-            return error(
-                413, "PayloadTooLargeException", f"Message too long. Max {frames.MAX_POST_BYTES}"
-            )
+        if len(data) > limits.MAX_POST_BYTES:
+            return error(413, wire.payload_too_large_message(limits.MAX_POST_BYTES))
         found = _lookup(gateway, request)
         if isinstance(found, web.Response):
             return found
         if not await gateway.send_to(found, data):
-            return error(410, "GoneException", None)
+            return error(410)
         return web.Response(status=200)
 
     async def get(request: web.Request) -> web.Response:
@@ -72,7 +67,7 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
         found = _lookup(gateway, request)
         if isinstance(found, web.Response):
             return found
-        gateway.close_connection(found, frames.CLOSE_NORMAL, frames.REASON_DELETED)
+        gateway.close_connection(found, limits.CLOSE_NORMAL, limits.REASON_DELETED)
         return web.Response(status=204)
 
     async def listing(request: web.Request) -> web.Response:
@@ -80,9 +75,7 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
             {
                 "connectionId": c.connection_id,
                 "state": c.state,
-                "connectedAt": iso8601(c.info.connected_at),
-                "lastActiveAt": iso8601(c.last_active_ms or c.info.connected_at),
-                "identity": c.describe()["identity"],
+                **c.describe(),
                 "authorizer": c.info.authorizer,
             }
             for c in gateway.registry.live.values()
@@ -91,7 +84,7 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
 
     async def wrong_stage(request: web.Request) -> web.Response:
         # AWS answers a management call outside the stage's path with 403, not 404.
-        return error(403, "ForbiddenException", "Forbidden")
+        return error(403)
 
     return [
         web.post(base + "/{connection_id}", post),

@@ -13,29 +13,25 @@ import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from wsgate.apigw import events, frames, limits
+from wsgate.apigw.hosts import host_of
+from wsgate.apigw.proxy import connect_result, reply_body
+from wsgate.apigw.selection import select_route
 
 from . import authorizer as auth
-from . import events, frames, management
+from . import management
 from .config import GatewayConfig
 from .connections import CONNECTING, OPEN, Connection, Registry
 from .dynamo import LocalDynamo
 from .environment import lambda_environment, source_snapshot
 from .eventlog import EventLog
 from .faults import Faults
-from .integration import connect_result, reply_body
 from .limits import GatewayWebSocket
-from .routing import select_route
 from .workers import Outcome, WorkerPool
 
 
 class HandlerLoadError(Exception):
     """The handler module cannot be imported; the message is its traceback."""
-
-
-def _host_only(host: str) -> str:
-    if host.startswith("["):
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class Gateway:
@@ -48,8 +44,8 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 3001,
         workers: int = 4,
-        idle_timeout: float = frames.IDLE_TIMEOUT_S,
-        max_duration: float = frames.MAX_DURATION_S,
+        idle_timeout: float = limits.IDLE_TIMEOUT_S,
+        max_duration: float = limits.MAX_DURATION_S,
         log: EventLog | None = None,
         reload_interval: float | None = 1.0,
         faults: Faults | None = None,
@@ -92,7 +88,7 @@ class Gateway:
         return f"http://{self.host}:{self.port}/" if self.config.static_dir else None
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * frames.MAX_POST_BYTES)
+        app = web.Application(client_max_size=4 * limits.MAX_POST_BYTES)
         app.add_routes(management.routes(self, self.stage))
         app.router.add_get(f"/{self.stage}", self._websocket, allow_head=False)
         if self.config.static_dir is not None:
@@ -141,7 +137,7 @@ class Gateway:
             if conn.ws is not None and not conn.ws.closed:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(
-                        conn.ws.close(code=frames.CLOSE_GOING_AWAY, message=b"Going away"), 1
+                        conn.ws.close(code=limits.CLOSE_GOING_AWAY, message=b"Going away"), 1
                     )
         for task in list(self._tasks):
             task.cancel()
@@ -229,7 +225,7 @@ class Gateway:
             connection_id=events.new_id(),
             connected_at=connected_at,
             source_ip=peer,
-            domain_name=_host_only(request.host),
+            domain_name=host_of(request.host),
             stage=self.stage,
             api_id=self.config.api_id,
             user_agent=request.headers.get("User-Agent"),
@@ -250,10 +246,9 @@ class Gateway:
                         _ms(started),
                         "authorizer: " + outcome.reason,
                     )
-                    text = {401: "Unauthorized", 403: "Forbidden"}.get(
-                        outcome.status, "Internal server error"
+                    return web.json_response(
+                        {"message": frames.handshake_error(outcome.status)}, status=outcome.status
                     )
-                    return web.json_response({"message": text}, status=outcome.status)
                 info.authorizer = outcome.authorizer
             protocols: tuple[str, ...] = ()
             if self.config.connect_route:
@@ -308,7 +303,7 @@ class Gateway:
         def check_idle() -> None:
             elapsed = time.monotonic() - conn.last_active
             if elapsed >= self.idle_timeout:
-                self.close_connection(conn, frames.CLOSE_GOING_AWAY, frames.REASON_GOING_AWAY)
+                self.close_connection(conn, limits.CLOSE_GOING_AWAY, limits.REASON_GOING_AWAY)
             else:
                 idle_handle[:] = [loop.call_later(self.idle_timeout - elapsed, check_idle)]
 
@@ -317,11 +312,11 @@ class Gateway:
             self.max_duration,
             self.close_connection,
             conn,
-            frames.CLOSE_GOING_AWAY,
-            frames.REASON_GOING_AWAY,
+            limits.CLOSE_GOING_AWAY,
+            limits.REASON_GOING_AWAY,
         )
         dispatcher = self._spawn(self._dispatch(conn))
-        client_status: tuple[int, str] = (frames.CLOSE_ABNORMAL, "")
+        client_status: tuple[int, str] = (limits.CLOSE_ABNORMAL, "")
         try:
             while True:
                 msg = await ws.receive()
@@ -333,13 +328,13 @@ class Gateway:
                     conn.touch()
                     conn.inbox.put_nowait(msg.data)
                 elif msg.type == WSMsgType.BINARY:
-                    client_status = (frames.CLOSE_UNSUPPORTED_DATA, "")
-                    self.close_connection(conn, frames.CLOSE_UNSUPPORTED_DATA, "")
+                    client_status = (limits.CLOSE_UNSUPPORTED_DATA, "")
+                    self.close_connection(conn, limits.CLOSE_UNSUPPORTED_DATA, "")
                 elif msg.type == WSMsgType.CLOSE:
-                    client_status = frames.disconnect_status(msg.data, msg.extra or "")
+                    client_status = limits.disconnect_status(msg.data, msg.extra or "")
                     break
                 elif msg.type == WSMsgType.ERROR:
-                    code = getattr(msg.data, "code", frames.CLOSE_ABNORMAL)
+                    code = getattr(msg.data, "code", limits.CLOSE_ABNORMAL)
                     client_status = (int(code), "")
                     break
                 elif msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED):

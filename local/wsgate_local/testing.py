@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from wsgate.apigw import frames, limits
 
-from . import frames
 from .config import GatewayConfig, load_config
 from .environment import event_loop_factory
 from .eventlog import EventLog
@@ -236,6 +236,7 @@ __all__ = [
     "Client",
     "RunningGateway",
     "frames",
+    "limits",
     "running_gateway",
     "start_gateway",
     "wsgate_gateway",

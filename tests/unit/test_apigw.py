@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from wsgate_local import authorizer, events, frames, routing
-from wsgate_local.integration import connect_result, reply_body
+from wsgate.apigw import events, frames, limits, selection
+from wsgate.apigw.proxy import connect_result, reply_body
+from wsgate_local import authorizer
 
 
 @pytest.mark.parametrize(
@@ -29,16 +30,16 @@ from wsgate_local.integration import connect_result, reply_body
     ],
 )
 def test_selection_expression_evaluation(expression, body, expected):
-    assert routing.evaluate(expression, body) == expected
+    assert selection.evaluate(expression, body) == expected
 
 
 def test_select_route_falls_back_to_default_or_nothing():
     keys = {"join", "say"}
     expr = "$request.body.action"
-    assert routing.select_route(expr, '{"action": "join"}', keys) == "join"
-    assert routing.select_route(expr, '{"action": "nope"}', keys) == "$default"
-    assert routing.select_route(expr, "{", keys) == "$default"
-    assert routing.select_route(expr, '{"action": "nope"}', keys, has_default=False) is None
+    assert selection.select_route(expr, '{"action": "join"}', keys) == "join"
+    assert selection.select_route(expr, '{"action": "nope"}', keys) == "$default"
+    assert selection.select_route(expr, "{", keys) == "$default"
+    assert selection.select_route(expr, '{"action": "nope"}', keys, has_default=False) is None
 
 
 def test_error_frame_has_api_gateways_exact_spacing():
@@ -98,8 +99,8 @@ def test_connect_event_matches_a_real_capture_field_for_field():
 
 
 def test_disconnect_status_for_a_close_without_code():
-    assert frames.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
-    assert frames.disconnect_status(1001, "") == (1001, "")
+    assert limits.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
+    assert limits.disconnect_status(1001, "") == (1001, "")
 
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/dev/$connect"
