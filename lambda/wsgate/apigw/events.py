@@ -1,8 +1,8 @@
 """API Gateway WebSocket events, built the way API Gateway builds them. Pure functions, no I/O.
 
 The shapes follow real captures (``tests/events/``, SEMANTICS.md section 3): key order, which
-keys appear on which event type, id formats and time formats. Callers pass in everything that varies (time, ids,
-headers), so the functions are deterministic and easy to test.
+keys appear on which event type, id formats and time formats. Callers pass in everything that
+varies (time, ids, headers), so the functions are deterministic and easy to test.
 """
 
 from __future__ import annotations
