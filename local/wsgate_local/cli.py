@@ -184,7 +184,7 @@ def cmd_connections(args: argparse.Namespace) -> None:
 async def _run_local(args: argparse.Namespace) -> None:
     from .config import ConfigError, load_config
     from .eventlog import EventLog
-    from .server import Gateway, HandlerLoadError
+    from .gateway import Gateway, HandlerLoadError
 
     try:
         config = load_config(args.dir)

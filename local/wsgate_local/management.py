@@ -7,16 +7,15 @@ of the live connections) is local-only: AWS has no such call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from aiohttp import web
 from wsgate.apigw import limits
 from wsgate.apigw import management as wire
 
-from .connections import OPEN, Connection
-
-if TYPE_CHECKING:
-    from .server import Gateway
+from .connections import OPEN, Connection, Registry
+from .delivery import Delivery
+from .faults import Faults
 
 
 def error(status: int, message: str | None = None) -> web.Response:
@@ -25,50 +24,55 @@ def error(status: int, message: str | None = None) -> web.Response:
     return web.Response(status=status, body=body, headers=headers)
 
 
-def _lookup(gateway: Gateway, request: web.Request) -> Connection | web.Response:
-    connection_id = request.match_info["connection_id"]
-    faults = gateway.faults
-    if faults:  # wsgate local --faults: maybe answer 429/500 as AWS can
-        injected = faults.connections_error(request.method, connection_id, gateway.log.write)
-        if injected is not None:
-            return injected
-    conn = gateway.registry.get(connection_id)
-    if conn is None:
-        if gateway.registry.was_closed(connection_id):
-            return error(410)
-        return error(403)
-    if conn.state != OPEN:
-        # Still in $connect (or closing): AWS answers 410 until the handshake has completed.
-        return error(410)
-    return conn
-
-
-def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
+def routes(
+    stage: str,
+    registry: Registry,
+    delivery: Delivery,
+    log: Callable[[str], None],
+    *,
+    faults: Faults | None = None,
+) -> list[web.RouteDef]:
+    """The @connections routes under ``/{stage}``: connections come from ``registry``, frames
+    go out through ``delivery``; ``faults`` may answer a call with an injected 429/500."""
     base = f"/{stage}/@connections"
+
+    def lookup(request: web.Request) -> Connection | web.Response:
+        connection_id = request.match_info["connection_id"]
+        if faults:  # wsgate local --faults: maybe answer 429/500 as AWS can
+            injected = faults.connections_error(request.method, connection_id, log)
+            if injected is not None:
+                return injected
+        conn = registry.get(connection_id)
+        if conn is None:
+            return error(410) if registry.was_closed(connection_id) else error(403)
+        if conn.state != OPEN:
+            # Still in $connect (or closing): AWS answers 410 until the handshake has completed.
+            return error(410)
+        return conn
 
     async def post(request: web.Request) -> web.Response:
         data = await request.read()
         if len(data) > limits.MAX_POST_BYTES:
             return error(413, wire.payload_too_large_message(limits.MAX_POST_BYTES))
-        found = _lookup(gateway, request)
+        found = lookup(request)
         if isinstance(found, web.Response):
             return found
-        if not await gateway.send_to(found, data):
+        if not await delivery.post(found, data):
             return error(410)
-        return web.Response(status=200)
+        return web.Response(status=wire.POST_OK)
 
     async def get(request: web.Request) -> web.Response:
-        found = _lookup(gateway, request)
+        found = lookup(request)
         if isinstance(found, web.Response):
             return found
-        return web.json_response(found.describe())
+        return web.json_response(found.describe(), status=wire.GET_OK)
 
     async def delete(request: web.Request) -> web.Response:
-        found = _lookup(gateway, request)
+        found = lookup(request)
         if isinstance(found, web.Response):
             return found
-        gateway.close_connection(found, limits.CLOSE_NORMAL, limits.REASON_DELETED)
-        return web.Response(status=204)
+        delivery.close(found, limits.CLOSE_NORMAL, limits.REASON_DELETED)
+        return web.Response(status=wire.DELETE_OK)
 
     async def listing(request: web.Request) -> web.Response:
         items = [
@@ -78,7 +82,7 @@ def routes(gateway: Gateway, stage: str) -> list[web.RouteDef]:
                 **c.describe(),
                 "authorizer": c.info.authorizer,
             }
-            for c in gateway.registry.live.values()
+            for c in registry.live.values()
         ]
         return web.json_response({"connections": items})
 

@@ -36,7 +36,7 @@ from .config import GatewayConfig, load_config
 from .environment import event_loop_factory
 from .eventlog import EventLog
 from .faults import Faults
-from .server import Gateway
+from .gateway import Gateway
 
 _GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval", "faults")
 
