@@ -11,6 +11,8 @@ from typing import Any
 from wsgate.apigw.events import ConnectionInfo
 from wsgate.apigw.management import connection_document
 
+from .websocket import GatewayWebSocket
+
 CONNECTING, OPEN, CLOSED = "connecting", "open", "closed"
 
 
@@ -20,7 +22,7 @@ class Connection:
 
     info: ConnectionInfo
     state: str = CONNECTING
-    ws: Any = None
+    ws: GatewayWebSocket | None = None
     last_active_ms: int = 0
     last_active: float = field(default_factory=time.monotonic)
     #: Set when the gateway closes the connection itself (DeleteConnection, timeouts):

@@ -148,9 +148,9 @@ class Gateway:
         # moto starts in a thread while the workers start.
         self.dynamo.reserve()
         dynamo_started = asyncio.ensure_future(asyncio.to_thread(self.dynamo.start))
-        server = site._server
-        if self.port == 0 and server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        sockets = getattr(site._server, "sockets", None)
+        if self.port == 0 and sockets:
+            self.port = sockets[0].getsockname()[1]
         env = lambda_environment(self.config, self.endpoint, self.dynamo.url)
         pool = WorkerPool(
             self.config.source_dir,
@@ -212,6 +212,7 @@ class Gateway:
         opened = await self.handshake.open(request, self.port)
         if not isinstance(opened, Connection):
             return opened
-        assert opened.ws is not None
-        await self.session.serve(opened, opened.ws)
-        return opened.ws
+        ws = opened.ws
+        assert ws is not None
+        await self.session.serve(opened, ws)
+        return ws

@@ -139,6 +139,7 @@ class RunningGateway:
     ) -> Client:
         """Open a WebSocket to the gateway (raises ``InvalidStatus`` when it is refused)."""
         from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
 
         url = self.url + ("?" + urlencode(query) if query else "")
         kwargs.setdefault("open_timeout", 30)
@@ -146,7 +147,7 @@ class RunningGateway:
         ws = connect(
             url,
             additional_headers=headers,
-            subprotocols=list(subprotocols) if subprotocols else None,
+            subprotocols=[Subprotocol(p) for p in subprotocols] if subprotocols else None,
             legacy=True,
             **kwargs,
         )

@@ -55,7 +55,7 @@ class GatewayWebSocket(web.WebSocketResponse):
         self._reader = reader_py.WebSocketDataQueue(
             request._protocol, DEFAULT_CHUNK_SIZE, loop=loop
         )
-        self._parser = FrameLimitedReader(  # type: ignore[assignment]
+        self._parser = FrameLimitedReader(
             self._reader, self._max_msg_size, compress=False, decode_text=True
         )
         request.protocol.set_parser(self._parser)
