@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from wsgate.apigw.events import ConnectionInfo
+from wsgate.apigw.events import ConnectionInfo, now_ms
 from wsgate.apigw.management import connection_document
 
 from .websocket import GatewayWebSocket
@@ -36,7 +36,7 @@ class Connection:
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
-        self.last_active_ms = time.time_ns() // 1_000_000
+        self.last_active_ms = now_ms()
 
     def describe(self) -> dict[str, Any]:
         """The GetConnection body."""

@@ -2,7 +2,7 @@
 
 No route and no ``$default`` gives the Forbidden frame; a handler error the Internal server error
 frame, a timeout the Endpoint request timed out frame; a two-way route sends the handler's
-``body`` back (SEMANTICS.md sections 2, 5 and 6).
+``body`` back (the frames and rules are in :mod:`wsgate.apigw.frames` and ``.selection``).
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 #: The ``@connections`` errors that can be injected: status → (x-amzn-ErrorType, message).
 ERRORS: dict[str, tuple[int, str, str]] = {
-    "429": (429, management.error_type(429), "Rate exceeded"),
-    "500": (500, management.error_type(500), "Internal server error"),
+    "429": (429, management.error_type(429), management.ERROR_MESSAGES[429] or ""),
+    "500": (500, management.error_type(500), management.ERROR_MESSAGES[500] or ""),
 }
 DROP = "drop"
 KINDS = (*ERRORS, DROP)

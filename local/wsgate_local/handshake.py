@@ -1,7 +1,8 @@
 """The WebSocket upgrade as API Gateway runs it: the REQUEST authorizer, then ``$connect``.
 
-Outcomes (SEMANTICS.md section 4 and 8): a missing identity source is 401 without calling the
-authorizer; its Deny is 403, its ``Unauthorized`` 401, any other failure 500; ``$connect``
+Outcomes (AWS developer guide, "Setting up the $connect route" and "Lambda REQUEST authorizers
+for WebSocket APIs", and what users observed): a missing identity source is 401 without calling
+the authorizer; its Deny is 403, its ``Unauthorized`` 401, any other failure 500; ``$connect``
 returning 2xx opens the socket (passing back only ``Sec-WebSocket-Protocol``), another status
 refuses the upgrade with that status, a crash is 502 and a timeout 504.
 """

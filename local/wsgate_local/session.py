@@ -3,7 +3,7 @@
 The session reads the client's frames, queues its messages for the dispatcher (one at a time, in
 order, as API Gateway invokes the integration), enforces the idle timeout and the maximum
 duration (close 1001 "Going away"), refuses binary frames (close 1003), and once the socket has
-closed runs ``$disconnect`` with the close code and reason (SEMANTICS.md sections 3.2 and 6.2).
+closed runs ``$disconnect`` with the close code and reason (:mod:`wsgate.apigw.limits`).
 """
 
 from __future__ import annotations

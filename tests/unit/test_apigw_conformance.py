@@ -24,7 +24,7 @@ CAPTURES = sorted(path.name for path in EVENTS.glob("*.json"))
 _HYBRID = {
     # REST-API (v1) keys API Gateway never sends to a WebSocket integration, a body on CONNECT,
     # Postman/CloudFront headers that disagree with multiValueHeaders, requestTimeEpoch 0, and a
-    # UUID extendedRequestId (SEMANTICS.md section 3.5).
+    # UUID extendedRequestId (PROVENANCE.md: HYBRID).
     ".resource:extra",
     ".path:extra",
     ".httpMethod:extra",

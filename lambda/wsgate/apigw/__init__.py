@@ -14,6 +14,6 @@ it adds nothing to a cold start the runtime does not ask for.
 * :mod:`.hosts`: execute-api host names, loopback hosts and the management endpoint of a host;
 * :mod:`.table`: the connection table's key schema (the Terraform module declares the same).
 
-Each fact cites its source in ``/work/shared``'s style: SEMANTICS.md section numbers and the AWS
-developer guide page it comes from.
+Each fact cites its source: the AWS developer guide page, the botocore service model, or the
+public observation (a capture in ``tests/events``, an issue thread) it rests on.
 """

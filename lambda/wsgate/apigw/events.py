@@ -1,7 +1,7 @@
 """API Gateway WebSocket events, built the way API Gateway builds them. Pure functions, no I/O.
 
-The shapes follow real captures (``tests/events/``, SEMANTICS.md section 3): key order, which
-keys appear on which event type, id formats and time formats. Callers pass in everything that
+The shapes follow real captures (``tests/events/``, origins in its PROVENANCE.md): key order,
+which keys appear on which event type, id formats and time formats. Callers pass in everything that
 varies (time, ids, headers), so the functions are deterministic and easy to test.
 """
 

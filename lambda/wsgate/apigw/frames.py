@@ -1,8 +1,9 @@
-"""The error frames API Gateway itself sends on an open connection (SEMANTICS.md section 6.1).
+"""The error frames API Gateway itself sends on an open connection.
 
 These are API Gateway's, not the runtime's (the runtime's own error frames are JSON objects with
 ``type: "error"``, built in ``wsgate.errors``). The text is undocumented; the spacing is exactly
-as observed in public wscat transcripts and issue threads.
+as observed in public wscat transcripts and issue threads (aws-samples/simple-websockets-chat-app
+#24 for Forbidden, #46 for Internal server error; Kludex/mangum#128 for the timeout).
 """
 
 from __future__ import annotations

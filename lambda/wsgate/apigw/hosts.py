@@ -2,7 +2,7 @@
 
 * ``{api-id}.execute-api.{region}.amazonaws.com`` (``execute-api-fips`` and ``.com.cn`` too) is
   the API's own host; its management endpoint is ``https://{host}/{stage}`` (AWS developer
-  guide, "Use @connections commands in your backend service"; SEMANTICS.md section 7).
+  guide, "Use @connections commands in your backend service").
 * Behind a custom domain the management API is addressed by the API mapping's base path, not by
   the stage: ``https://{domain}/{base path}`` (``https://{domain}`` for an empty base path).
 * A loopback host is the local gateway, which speaks plain HTTP: ``http://{host}/{stage}``.

@@ -1,7 +1,10 @@
 """API Gateway's WebSocket limits and close codes, in one place.
 
 Sizes and durations: AWS developer guide, "Amazon API Gateway quotas for configuring and running
-a WebSocket API" (SEMANTICS.md section 1); close codes and reasons: SEMANTICS.md section 6.2.
+a WebSocket API", and botocore's apigatewaymanagementapi model (``Data`` max). Close codes: the
+same quotas page (1009) and "Working with binary media types for WebSocket APIs" (1003); the
+``disconnectReason`` texts are those of the ``$disconnect`` captures in ``tests/events`` and of a
+DeleteConnection seen in boto/boto3#3789.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The @connections management API's wire format, as botocore's ``apigatewaymanagementapi``
-client reads it (SEMANTICS.md section 7).
+client reads it (its 2018-11-29 service model, and ``RestJSONParser._inject_error_code`` in
+``botocore/parsers.py``).
 
 botocore's rest-json parser takes the error code from the ``x-amzn-ErrorType`` header (then a
 ``code`` key of the body, then the HTTP status), so every error answer carries that header and a

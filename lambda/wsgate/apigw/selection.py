@@ -1,7 +1,7 @@
 """Route selection: how API Gateway turns a message into a route key.
 
 The rules (AWS developer guide, "Working with routes for WebSocket APIs" and "WebSocket selection
-expressions"; SEMANTICS.md section 2.1):
+expressions"):
 
 * ``$name`` and ``${name}`` are variables; ``\\$`` is a literal dollar sign; text around variables
   is kept; evaluation happens once (the result is not evaluated again);
@@ -15,8 +15,8 @@ expressions"; SEMANTICS.md section 2.1):
 * a message that is not JSON cannot be evaluated and goes to ``$default``;
 * the result is compared exactly with the route keys; no match goes to ``$default`` when the API
   has one, otherwise the client gets the Forbidden frame. Custom keys never start with ``$``, so a
-  message selecting ``$connect`` or ``$disconnect`` falls through to ``$default`` (an inference,
-  SEMANTICS.md section 2.1).
+  message selecting ``$connect`` or ``$disconnect`` falls through to ``$default`` (an inference:
+  the guide reserves the ``$`` prefix for the predefined routes).
 """
 
 from __future__ import annotations
