@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import _json
-from .errors import ClientError
+from .errors import MessageError
 
 if TYPE_CHECKING:
     from .events import Event
@@ -37,7 +37,7 @@ def selected_route(event: Event) -> str:
     expression = os.environ.get(ENV_ROUTE_SELECTION, "").strip() or DEFAULT_ROUTE_SELECTION
     try:
         document = event.json
-    except ClientError:
+    except MessageError:
         return ""
     parts: list[str] = []
     position = 0

@@ -109,20 +109,67 @@ def test_wsgate_log_level_silences_info_lines(apigw: Any) -> None:
     assert [x for x in run_app_in_fresh_interpreter("WARNING", apigw) if "durationMs" in x] == []
 
 
-def test_direct_invocation_line_matches_the_formatter_exactly(apigw: Any) -> None:
-    event = apigw.message("sáy", "{}", connection_id='quo"te=')
-    token = logs.current_event.set(event)
+def test_the_summary_line_is_the_formatters_and_keeps_ids_json_must_escape(
+    log_lines: list[dict[str, Any]], apigw: Any
+) -> None:
+    app = App()
+    app.route("sáy")(lambda event: None)
+    event = apigw.message("sáy", "{}", connection_id='quo"te\\=')
+    app(event)
+    [line] = [line for line in log_lines if "durationMs" in line]
+    assert line["message"] == "sáy handled" and line["level"] == "INFO"
+    assert line["connectionId"] == 'quo"te\\=' and line["routeKey"] == "sáy"
+    assert line["requestId"] == event["requestContext"]["requestId"]
+    assert line["statusCode"] == 200 and line["durationMs"] >= 0 and line["logger"] == "wsgate"
+
+
+def test_caplog_and_a_users_root_handler_see_wsgate_records(
+    apigw: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    mine = Keep()
+    root.addHandler(mine)
     try:
-        fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error", 'q"k': None}
-        direct = json.loads(logs._invocation_line(logging.ERROR, "sáy handled", fields))
-        record = logging.LogRecord("wsgate", logging.ERROR, __file__, 0, "sáy handled", (), None)
-        record.__dict__.update(fields)
-        formatted = json.loads(logs.JsonFormatter().format(record))
+        app = App()
+        assert logs.logger.propagate
+        app.route("say")(lambda event: None)
+        with caplog.at_level(logging.INFO, logger="wsgate"):
+            app(apigw.message("say", "{}"))
     finally:
-        logs.current_event.reset(token)
-    assert abs(direct.pop("timestamp") - formatted.pop("timestamp")) < 60_000
-    assert direct == formatted
-    assert direct["connectionId"] == 'quo"te=' and direct["level"] == "ERROR"
+        root.removeHandler(mine)
+    assert any(r.name == "wsgate" and r.getMessage() == "say handled" for r in caplog.records)
+    assert [r.getMessage() for r in seen if r.name == "wsgate"] == ["say handled"]
+
+
+def test_the_lambda_runtime_root_handler_skips_lines_wsgate_already_wrote(
+    apigw: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed: list[str] = []
+
+    class LambdaLoggerHandler(logging.Handler):  # the name the Python runtime's handler has
+        def emit(self, record: logging.LogRecord) -> None:
+            printed.append(record.getMessage())
+
+    root = logging.getLogger()
+    runtime_handler = LambdaLoggerHandler()
+    root.addHandler(runtime_handler)
+    try:
+        app = App()
+        app.route("say")(lambda event: None)
+        app(apigw.message("say", "{}"))
+        logging.getLogger("elsewhere").warning("not ours")
+    finally:
+        root.removeHandler(runtime_handler)
+    assert printed == ["not ours"]  # wsgate's line once, on stdout, as JSON
+    assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == [
+        "say handled"
+    ]
 
 
 def test_debug_level_logs_each_event_with_credentials_masked(

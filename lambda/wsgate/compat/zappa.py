@@ -64,7 +64,7 @@ def _adapt(fn: ZappaHandler) -> Callable[[Event], Any]:
         result = fn(event.raw, event.lambda_context)
         if isinstance(result, Mapping) and "statusCode" in result:
             return Response(
-                status=int(result["statusCode"]),
+                status_code=int(result["statusCode"]),
                 body=result.get("body"),
                 headers=result.get("headers"),
             )
