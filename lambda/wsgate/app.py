@@ -240,8 +240,8 @@ class App:
         """The route key whose handler runs: API Gateway's choice, or, for a ``$default``
         message, the route its body selects when this app has a handler for it."""
         key = ev.route_key
-        if key != DEFAULT or not self._routes.keys() - _RESERVED:
-            return key
+        if key != DEFAULT or len(self._routes) == len(self._routes.keys() & _RESERVED):
+            return key  # not a $default message, or the app has no custom routes
         selected = selected_route(ev)
         if not selected or selected in _RESERVED or selected not in self._routes:
             return key

@@ -88,7 +88,14 @@ class MultiMap(Mapping[str, str]):
             return False
         if self._single_raw.get(name) is not None:
             return True
-        return name.lower() in (self._index or self._build())
+        if self._index is not None:
+            return name.lower() in self._index
+        # One question does not need the index: scan the names as sent.
+        wanted = name.lower()
+        for key, value in self._single_raw.items():
+            if value is not None and key.lower() == wanted:
+                return True
+        return any(key.lower() == wanted and values for key, values in self._multi_raw.items())
 
     def get_all(self, name: str) -> list[str]:
         """Every value sent for ``name`` (case-insensitive), in order; ``[]`` when absent."""

@@ -79,9 +79,10 @@ class JsonFormatter(logging.Formatter):
         bound = invocation_fields()
         if bound:
             line.update(bound)
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                line[key] = value
+        attributes = record.__dict__
+        for key in attributes.keys() - _STANDARD_ATTRS:  # the ``extra`` fields
+            if not key.startswith("_"):
+                line[key] = attributes[key]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         try:
@@ -159,7 +160,6 @@ def configure(stream: Any = None) -> logging.Logger:
     if first:
         handler = logging.StreamHandler(stream) if stream is not None else _StdoutHandler()
         handler.setFormatter(JsonFormatter())
-        handler.addFilter(_MarkWritten())
         handler._wsgate = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     for root_handler in logging.getLogger().handlers:
@@ -167,6 +167,9 @@ def configure(stream: Any = None) -> logging.Logger:
             isinstance(f, _SkipWritten) for f in root_handler.filters
         ):
             root_handler.addFilter(_SkipWritten())
+            for ours in logger.handlers:
+                if getattr(ours, "_wsgate", False) and not ours.filters:
+                    ours.addFilter(_MarkWritten())
     if (first and logger.level == logging.NOTSET) or os.environ.get("WSGATE_LOG_LEVEL"):
         logger.setLevel(level_from_env())
     return logger
@@ -199,7 +202,10 @@ def invocation(
     }
     if error:
         fields["error"] = error
-    logger.log(level, f"{route_key or 'event'} handled", extra=fields)
+    # makeRecord + handle is what Logger.log does, less the caller lookup this line never shows.
+    message = f"{route_key or 'event'} handled"
+    record = logger.makeRecord(LOGGER_NAME, level, __file__, 0, message, (), None, None, fields)
+    logger.handle(record)
 
 
 # -- redaction ---------------------------------------------------------------------------------

@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from . import _json, metrics, tracing
@@ -117,6 +115,9 @@ def broadcast(
         if workers == 1:
             outcomes = [_deliver(posting, cid, payload) for cid in targets]
         else:
+            # Imported here: most invocations never broadcast, and a cold start need not pay.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
                 outcomes = list(pool.map(lambda cid: _deliver(posting, cid, payload), targets))
     for cid, (status, reason) in zip(targets, outcomes, strict=True):
@@ -231,6 +232,8 @@ def _forget(connection_id: str) -> None:
 
 
 def _iso(value: Any) -> str | None:
+    from datetime import datetime  # only info() needs it; a cold start need not pay
+
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return None if value is None else str(value)

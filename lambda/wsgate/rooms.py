@@ -9,7 +9,6 @@ that races a disconnect from leaving a stray membership behind.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -163,6 +162,8 @@ class Rooms:
             stored["ts"] = ts
         message_id = stored.get("id")
         if not isinstance(message_id, str) or not message_id:
+            import uuid  # only remembered messages need ids; a cold start need not pay
+
             message_id = uuid.uuid4().hex
             stored["id"] = message_id
         encode(stored)  # what cannot be sent is not stored either (SendTooLarge)
