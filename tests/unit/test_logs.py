@@ -224,3 +224,80 @@ def test_a_level_set_in_code_is_kept_unless_the_environment_names_one(
         assert logs.logger.level == logging.DEBUG
     finally:
         logs.logger.setLevel(previous)
+
+
+def test_a_short_token_after_the_bearer_marker_is_masked_as_the_authorizer_reads_it(
+    apigw: Any,
+) -> None:
+    from wsgate.auth import AuthRequest
+
+    event = apigw.connect(headers={"Sec-WebSocket-Protocol": "chat.v1, bearer, q7Zk9"})
+    assert AuthRequest(event).token == "q7Zk9"  # what the authorizer helper takes as the token
+    safe = logs.redact_event(event)
+    assert safe["headers"]["Sec-WebSocket-Protocol"] == f"chat.v1, bearer, {logs.REDACTED}"
+    assert "q7Zk9" not in json.dumps(safe)
+
+
+protocol_names = st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=1)
+
+
+@given(st.lists(st.one_of(protocol_names, st.sampled_from(["bearer", "token"])), min_size=1))
+def test_whatever_the_authorizer_reads_as_a_subprotocol_token_is_never_logged(
+    protocols: list[str],
+) -> None:
+    from wsgate.auth import AuthRequest
+
+    header = ", ".join(protocols)
+    raw = {"headers": {"Sec-WebSocket-Protocol": header}, "requestContext": {}}
+    token = AuthRequest(raw).token
+    shown = [
+        item.strip()
+        for item in logs.redact_event(raw)["headers"]["Sec-WebSocket-Protocol"].split(",")
+    ]
+    if token is not None:
+        assert token not in shown
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Auth-Token", "X-Session-Id", "X-Api-Secret", "X-Signature", "Private-Key"]
+)
+def test_headers_named_like_credentials_are_masked(name: str, apigw: Any) -> None:
+    event = apigw.connect(headers={name: "s3cr3t-value", "Sec-WebSocket-Key": "dGhlIG5vbmNl"})
+    safe = logs.redact_event(event)
+    assert safe["headers"][name] == logs.REDACTED
+    assert safe["multiValueHeaders"][name] == [logs.REDACTED]
+    assert safe["headers"]["Sec-WebSocket-Key"] == "dGhlIG5vbmNl"  # a nonce, not a secret
+    assert "s3cr3t-value" not in json.dumps(safe)
+
+
+@pytest.mark.parametrize("name", ["jwt", "id_token", "sig", "X-Amz-Signature", "session"])
+def test_query_keys_named_like_credentials_are_masked(name: str, apigw: Any) -> None:
+    event = apigw.connect(query={name: "s3cr3t-value", "room": "lobby"})
+    safe = logs.redact_event(event)
+    assert safe["queryStringParameters"] == {name: logs.REDACTED, "room": "lobby"}
+
+
+def test_credential_shaped_values_are_masked_whatever_their_name(apigw: Any) -> None:
+    event = apigw.connect(headers={"X-Forward": f"Bearer {TOKEN}"}, query={"t": TOKEN})
+    safe = logs.redact_event(event)
+    assert safe["headers"]["X-Forward"] == logs.REDACTED
+    assert safe["queryStringParameters"]["t"] == logs.REDACTED
+
+
+def test_message_bodies_are_logged_only_when_the_user_opts_in(
+    apigw: Any, log_lines: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App()
+    app.route("say")(lambda event: None)
+    secret_text = "my card number is 4111 1111 1111 1111"
+    logs.logger.setLevel(logging.DEBUG)
+    try:
+        app(apigw.message("say", {"action": "say", "text": secret_text}))
+        monkeypatch.setenv("WSGATE_LOG_BODIES", "true")
+        app(apigw.message("say", {"action": "say", "text": "fine to log"}))
+    finally:
+        logs.logger.setLevel(logs.level_from_env())
+    first, second = [line["event"] for line in log_lines if line["message"] == "event received"]
+    assert secret_text not in json.dumps(log_lines)
+    assert "WSGATE_LOG_BODIES=true" in first["body"]
+    assert json.loads(second["body"])["text"] == "fine to log"
