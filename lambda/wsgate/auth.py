@@ -24,11 +24,12 @@ from typing import Any, overload
 from . import _json, logs
 from ._credentials import TOKEN_MARKERS as TOKEN_MARKERS  # re-exported: part of the API
 from ._credentials import token_from_subprotocols
+from .apigw.limits import MAX_AUTHORIZER_RESULT_BYTES
 from .errors import ConfigurationError, Forbidden, Unauthorized
 from .events import Event
 
 #: API Gateway's limit on an authorizer's result, in bytes.
-MAX_RESULT_BYTES = 8192
+MAX_RESULT_BYTES = MAX_AUTHORIZER_RESULT_BYTES
 SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol"
 
 ContextValue = str | int | float | bool
