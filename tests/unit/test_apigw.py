@@ -205,8 +205,8 @@ def test_host_of_drops_the_port_but_keeps_ipv6_brackets():
 
 def test_the_runtime_refuses_a_send_over_the_limit_the_gateway_enforces():
     from wsgate import messaging
-    from wsgate.errors import PayloadTooLarge
+    from wsgate.errors import SendTooLarge
 
     assert len(messaging.encode(b"x" * limits.MAX_POST_BYTES)) == limits.MAX_POST_BYTES
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(SendTooLarge):
         messaging.encode(b"x" * (limits.MAX_POST_BYTES + 1))
