@@ -6,6 +6,9 @@ locals {
   create_authorizer = var.authorizer_handler != null
   use_authorizer    = local.create_authorizer || var.authorizer_function_arn != null
 
+  # Access or execution logs on the stage: either needs the account's CloudWatch role.
+  stage_logging = var.access_log_enabled || var.execution_logging_level != "OFF"
+
   custom_domain = var.domain_name != null
   base_path     = var.api_mapping_key == "" ? "" : "/${var.api_mapping_key}"
 

@@ -134,6 +134,7 @@ resource "aws_apigatewayv2_deployment" "this" {
 }
 
 resource "aws_apigatewayv2_stage" "this" {
+  #checkov:skip=CKV_AWS_76:Access logs are opt-in (access_log_enabled): they need API Gateway's account-wide CloudWatch role, which a fresh account lacks and which one stack per region should own (create_api_gateway_account).
   #checkov:skip=CKV2_AWS_51:Client certificates let HTTP backends authenticate API Gateway; this API's only backend is a Lambda proxy integration, which never sees one.
   api_id        = aws_apigatewayv2_api.this.id
   name          = var.stage_name
@@ -150,12 +151,27 @@ resource "aws_apigatewayv2_stage" "this" {
     logging_level            = var.execution_logging_level
   }
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format          = local.access_log_format
+  dynamic "access_log_settings" {
+    for_each = var.access_log_enabled ? [1] : []
+    content {
+      destination_arn = aws_cloudwatch_log_group.access[0].arn
+      format          = local.access_log_format
+    }
   }
 
   tags = var.tags
+
+  lifecycle {
+    # API Gateway refuses a stage with access or execution logs ("BadRequestException: CloudWatch
+    # Logs role ARN must be set in account settings to enable logging") until the account has a
+    # CloudWatch role in this region, and a fresh account has none (API Gateway Developer Guide,
+    # "Set up CloudWatch API logging using the API Gateway console": the role is an account-level
+    # setting, once per Region). Saying so at plan time beats failing halfway through an apply.
+    precondition {
+      condition     = !local.stage_logging || var.create_api_gateway_account || var.api_gateway_cloudwatch_role_exists
+      error_message = "Stage logging (access_log_enabled or execution_logging_level) needs API Gateway's account-level CloudWatch Logs role in this region, which a fresh account does not have. Set create_api_gateway_account = true to let this stack set it, or set api_gateway_cloudwatch_role_exists = true if the region already has one (`aws apigateway get-account` shows cloudwatchRoleArn)."
+    }
+  }
 
   depends_on = [
     aws_apigatewayv2_route.this,
@@ -166,6 +182,8 @@ resource "aws_apigatewayv2_stage" "this" {
 
 resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
+  count = var.access_log_enabled ? 1 : 0
+
   name              = "/aws/apigateway/${var.name}/${var.stage_name}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.kms_key_arn

@@ -160,8 +160,14 @@ variable "throttling_rate_limit" {
   }
 }
 
+variable "access_log_enabled" {
+  description = "Write the stage's access logs (one JSON line per connect, message and disconnect) to the log group `/aws/apigateway/<name>/<stage_name>`. API Gateway accepts stage logging only once the account has a CloudWatch Logs role in the region (an account-level setting a fresh account lacks; API Gateway Developer Guide, \"Set up CloudWatch logging\"), so this needs create_api_gateway_account or api_gateway_cloudwatch_role_exists; a precondition says so at plan time."
+  type        = bool
+  default     = false
+}
+
 variable "execution_logging_level" {
-  description = "API Gateway execution logging: `OFF`, `ERROR` or `INFO`. Anything but OFF needs the account's CloudWatch role (see create_api_gateway_account). Message bodies are never logged (data trace stays off)."
+  description = "API Gateway execution logging: `OFF`, `ERROR` or `INFO`. Anything but OFF needs the account's CloudWatch Logs role in the region, like access_log_enabled (create_api_gateway_account or api_gateway_cloudwatch_role_exists). Message bodies are never logged (data trace stays off)."
   type        = string
   default     = "OFF"
 
@@ -178,7 +184,13 @@ variable "detailed_metrics_enabled" {
 }
 
 variable "create_api_gateway_account" {
-  description = "Create the account-wide CloudWatch role for API Gateway (`aws_api_gateway_account`). It is one setting per account and region shared by every API, and destroying it resets it, so leave this off unless this stack owns that setting."
+  description = "Create the account-wide CloudWatch role for API Gateway (`aws_api_gateway_account`), which stage logging needs. It is one setting per account and region shared by every API, and destroying it resets it (AWS provider v6), so turn this on in one stack per region only, the one that owns that setting."
+  type        = bool
+  default     = false
+}
+
+variable "api_gateway_cloudwatch_role_exists" {
+  description = "Say that this account and region already has API Gateway's CloudWatch Logs role (set by another stack or by hand: `aws apigateway get-account` shows `cloudwatchRoleArn`), so access_log_enabled and execution_logging_level may be used without create_api_gateway_account. Terraform cannot read that setting, so it is your statement."
   type        = bool
   default     = false
 }

@@ -70,3 +70,19 @@ run "runtime_handler_in_the_wsgate_package_is_found" {
     handler = "wsgate.compat.zappa.handler"
   }
 }
+
+run "stage_logging_without_the_account_cloudwatch_role_is_rejected" {
+  command = plan
+  variables {
+    access_log_enabled = true
+  }
+  expect_failures = [aws_apigatewayv2_stage.this]
+}
+
+run "execution_logging_without_the_account_cloudwatch_role_is_rejected" {
+  command = plan
+  variables {
+    execution_logging_level = "ERROR"
+  }
+  expect_failures = [aws_apigatewayv2_stage.this]
+}

@@ -173,10 +173,13 @@ def test_stage_always_sets_throttling_never_data_trace_and_logs_json(applied):
     assert basic["name"] == "dev"
     assert basic["deployment_id"] == applied.one("basic", "aws_apigatewayv2_deployment")["id"]
 
-    access = basic["access_log_settings"][0]
+    # Off by default: a fresh account has no CloudWatch role, and AWS refuses a logging stage.
+    assert basic["access_log_settings"] == []
+    assert not any(".access" in a for a in applied.resources("basic", "aws_cloudwatch_log_group"))
+    access = applied.one("full", "aws_apigatewayv2_stage")["access_log_settings"][0]
     assert (
         access["destination_arn"]
-        == applied.one("basic", "aws_cloudwatch_log_group", "access")["arn"]
+        == applied.one("full", "aws_cloudwatch_log_group", "access")["arn"]
     )
     assert len(access["format"]) <= 1024  # the v2 API models the format as 1-1024 characters
     fields = json.loads(access["format"])
@@ -466,7 +469,7 @@ def test_log_groups_keep_logs_for_the_retention_with_the_key(applied):
         assert group["kms_key_id"] == KMS_KEY
     for group in applied.resources("basic", "aws_cloudwatch_log_group").values():
         assert group["retention_in_days"] == 365
-    assert set(applied.outputs["basic"]["log_group_names"]) == {"dispatcher", "access"}
+    assert set(applied.outputs["basic"]["log_group_names"]) == {"dispatcher"}
 
 
 def test_api_gateway_account_role_only_when_asked(applied):
