@@ -18,8 +18,16 @@ resource "aws_apigatewayv2_api" "this" {
       error_message = "Every key in two_way_routes must be $default, $connect or listed in routes."
     }
     precondition {
-      condition     = !(var.authorizer_handler != null && var.authorizer_function_arn != null)
-      error_message = "Set authorizer_handler (the module builds the authorizer) or authorizer_function_arn (an existing one), not both."
+      condition     = !(var.authorizer_handler != null && var.authorizer_function_enabled)
+      error_message = "Set authorizer_handler (the module builds the authorizer) or authorizer_function_enabled with authorizer_function_arn (an existing one), not both."
+    }
+    precondition {
+      condition     = var.authorizer_function_enabled == (var.authorizer_function_arn != null)
+      error_message = "authorizer_function_arn and authorizer_function_enabled = true go together: the boolean decides at plan time that the authorizer exists (the ARN may come from a function created in the same apply), the ARN says which function it is."
+    }
+    precondition {
+      condition     = !var.create_route53_record || (var.domain_name != null && var.route53_zone_id != null)
+      error_message = "create_route53_record needs domain_name and route53_zone_id (the hosted zone the alias record goes in)."
     }
     precondition {
       condition     = var.domain_name == null || var.domain_certificate_arn != null
@@ -42,7 +50,7 @@ resource "aws_apigatewayv2_integration" "this" {
   description          = "wsgate dispatcher ${var.name}"
   integration_type     = "AWS_PROXY"
   integration_method   = "POST"
-  integration_uri      = aws_lambda_function.this.invoke_arn
+  integration_uri      = aws_lambda_function.dispatcher.invoke_arn
   timeout_milliseconds = var.integration_timeout_ms
 }
 
@@ -99,23 +107,39 @@ resource "aws_apigatewayv2_deployment" "this" {
   api_id      = aws_apigatewayv2_api.this.id
   description = "wsgate ${var.name}"
 
-  # Routes, integrations, route responses and authorizers only go live with a new deployment.
+  # A stage serves the deployment it points at: routes, integrations, route responses,
+  # authorizers and the API-level settings that shape them only go live with a new deployment
+  # (API Gateway Developer Guide, "Deploy WebSocket APIs"). disable_execute_api_endpoint is one
+  # of them ("After you disable the default endpoint, you must deploy your API for the change to
+  # take effect", "Disable the default endpoint for WebSocket APIs"), and so is the route
+  # selection expression, which decides which of the deployed routes a message takes.
   triggers = {
     redeployment = sha1(jsonencode({
+      api = [
+        aws_apigatewayv2_api.this.route_selection_expression,
+        aws_apigatewayv2_api.this.api_key_selection_expression,
+        aws_apigatewayv2_api.this.disable_execute_api_endpoint,
+      ]
       routes = {
         for key, route in aws_apigatewayv2_route.this : key => [
-          route.id, route.target, route.authorization_type, route.authorizer_id,
-          route.route_response_selection_expression,
+          route.id, route.route_key, route.target, route.authorization_type, route.authorizer_id,
+          route.route_response_selection_expression, route.api_key_required,
         ]
       }
       integration = [
         aws_apigatewayv2_integration.this.id,
+        aws_apigatewayv2_integration.this.integration_type,
+        aws_apigatewayv2_integration.this.integration_method,
         aws_apigatewayv2_integration.this.integration_uri,
         aws_apigatewayv2_integration.this.timeout_milliseconds,
       ]
-      route_responses = { for key, response in aws_apigatewayv2_route_response.this : key => response.id }
+      route_responses = {
+        for key, response in aws_apigatewayv2_route_response.this : key => [response.id, response.route_response_key]
+      }
       authorizers = [
-        for a in aws_apigatewayv2_authorizer.this : [a.id, a.authorizer_uri, sort(tolist(a.identity_sources))]
+        for a in aws_apigatewayv2_authorizer.this : [
+          a.id, a.name, a.authorizer_type, a.authorizer_uri, sort(tolist(a.identity_sources)),
+        ]
       ]
     }))
   }
@@ -229,6 +253,21 @@ resource "aws_apigatewayv2_api_mapping" "this" {
   api_mapping_key = var.api_mapping_key == "" ? null : var.api_mapping_key
 }
 
+# The alias record that sends the domain to API Gateway (optional: DNS may live elsewhere).
+resource "aws_route53_record" "this" {
+  count = local.custom_domain && var.create_route53_record ? 1 : 0
+
+  zone_id = var.route53_zone_id
+  name    = aws_apigatewayv2_domain_name.this[0].domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    zone_id                = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+    evaluate_target_health = false
+  }
+}
+
 ################################################################################
 # Account-wide CloudWatch role for API Gateway (opt-in: one per account and region)
 ################################################################################
@@ -236,8 +275,11 @@ resource "aws_apigatewayv2_api_mapping" "this" {
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.create_api_gateway_account ? 1 : 0
 
-  name        = "${var.name}-apigw-logs"
-  description = "Lets API Gateway write execution and access logs (account-wide setting)"
+  name                 = var.iam_role_use_name_prefix ? null : "${var.name}-apigw-logs"
+  name_prefix          = var.iam_role_use_name_prefix ? "${local.role_prefix}-apigw-logs-" : null
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_role_permissions_boundary
+  description          = "Lets API Gateway write execution and access logs (account-wide setting)"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [

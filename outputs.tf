@@ -35,12 +35,12 @@ output "table_arn" {
 
 output "function_name" {
   description = "Name of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.function_name
+  value       = aws_lambda_function.dispatcher.function_name
 }
 
 output "function_arn" {
   description = "ARN of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.arn
+  value       = aws_lambda_function.dispatcher.arn
 }
 
 output "role_arn" {

@@ -129,7 +129,7 @@ def test_one_lambda_proxy_integration_with_post_and_the_timeout(applied):
     assert integrations["basic"]["timeout_milliseconds"] == 29000
     assert integrations["full"]["timeout_milliseconds"] == 10000
     # wired to the dispatcher's invoke ARN, and every route targets it
-    function = applied.one("basic", "aws_lambda_function")
+    function = applied.one("basic", "aws_lambda_function", "dispatcher")
     assert integrations["basic"]["integration_uri"] == function["invoke_arn"]
     integration_id = integrations["basic"]["id"]
     targets = {
@@ -217,7 +217,7 @@ def test_deployment_redeploys_on_route_changes_and_is_replaced_before_destroy(ap
 
 
 def test_dispatcher_lambda_settings_and_environment(applied):
-    function = applied.one("basic", "aws_lambda_function")
+    function = applied.one("basic", "aws_lambda_function", "dispatcher")
     assert function["runtime"] == "python3.12"
     assert function["handler"] == "app.app"
     assert function["architectures"] == ["arm64"]
@@ -230,7 +230,7 @@ def test_dispatcher_lambda_settings_and_environment(applied):
     }
     assert function["source_code_hash"] == applied.outputs["basic"]["package"]["source_code_hash"]
 
-    full = applied.one("full", "aws_lambda_function")
+    full = applied.one("full", "aws_lambda_function", "dispatcher")
     assert full["tracing_config"][0]["mode"] == "Active"
     assert full["reserved_concurrent_executions"] == 20
     assert full["kms_key_arn"] == KMS_KEY
@@ -362,7 +362,7 @@ def test_roles_are_assumable_by_lambda_only(applied):
         for role in applied.resources(module, "aws_iam_role").values():
             trust = json.loads(role["assume_role_policy"])["Statement"]
             principals = [s["Principal"]["Service"] for s in trust]
-            if role["name"].endswith("-apigw-logs"):
+            if "-apigw-logs" in role["name"]:
                 assert principals == ["apigateway.amazonaws.com"]
             else:
                 assert principals == ["lambda.amazonaws.com"]
@@ -402,6 +402,10 @@ def test_authorizer_built_from_source_dir_guards_connect_only(applied):
     assert "authorizer_result_ttl_in_seconds" not in expressions
     assert function["handler"] == "auth.check"
     assert "WSGATE_TABLE" not in function["environment"][0]["variables"]
+    # its own size and time limit, not the dispatcher's
+    assert (function["memory_size"], function["timeout"]) == (128, 5)
+    dispatcher = applied.one("full", "aws_lambda_function", "dispatcher")
+    assert (dispatcher["memory_size"], dispatcher["timeout"]) != (128, 5)
 
     routes = {
         r["route_key"]: r for r in applied.resources("full", "aws_apigatewayv2_route").values()
@@ -423,7 +427,7 @@ def test_existing_authorizer_function_is_invoked_by_arn_and_granted_permission(a
     permission = applied.one("external_auth", "aws_lambda_permission", "authorizer")
     assert permission["function_name"] == arn
     assert applied.resources("external_auth", "aws_lambda_function").keys() == {
-        "module.external_auth.aws_lambda_function.this"
+        "module.external_auth.aws_lambda_function.dispatcher"
     }
 
 
