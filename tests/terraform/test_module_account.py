@@ -142,7 +142,7 @@ def same_apply():
 
 
 def test_every_optional_arn_may_come_from_the_same_apply(same_apply):
-    plan, outputs, state = same_apply
+    plan, _, state = same_apply
     # The plan already knows how many of everything there will be.
     planned = {c["address"] for c in plan["resource_changes"]}
     for address in (
