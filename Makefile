@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
+.PHONY: zappa-suite
 .PHONY: demo test lint typecheck bench bench-quick soak deps terraform-deps checkov-deps browser-deps clean
 
 demo: deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
-test: deps terraform-deps checkov-deps browser-deps
+test: deps terraform-deps checkov-deps browser-deps zappa-suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -63,6 +64,11 @@ browser-deps:
 		echo "installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# Zappa's own WebSocket tests (tests/zappa): the zappa==0.63.0 sdist from PyPI, pinned and
+# SHA-256-checked, cached in .cache/zappa; only its test files are extracted.
+zappa-suite: deps
+	$(BIN)/python tests/zappa/zappa_upstream.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .tfoffline

@@ -1,6 +1,7 @@
 """The connection store: who is connected, with what identity and data, in which rooms.
 
-One DynamoDB table (name from ``WSGATE_TABLE``), key ``pk`` + ``sk``, TTL attribute ``ttl``:
+One DynamoDB table (name from ``WSGATE_TABLE``) with the schema of :mod:`wsgate.apigw.table`
+(string keys ``pk`` + ``sk``, TTL attribute ``ttl``; the Terraform module declares the same):
 
 ==========================  ====================  ===========================================
 item                        pk                    sk
@@ -19,7 +20,12 @@ Consistency: a membership is written in the same transaction as the room's entry
 connection's ``rooms`` set, on the condition that the connection item exists; ``delete`` removes
 the connection item first and reads back its ``rooms`` in the same atomic call. A join that
 races a disconnect therefore either lands before the delete (and is cleaned up by it) or fails
-its condition; it can never leave a membership behind.
+its condition; it can never leave a membership behind. The memberships a delete then removes
+are removed on the condition that no newer connection item of the same id lists their room, so
+a reconnect that joins meanwhile keeps its own.
+
+Expiry: a join sets the connection item's ``ttl`` to the membership's, so the connection item
+always expires last and no membership outlives the connection it belongs to.
 """
 
 from __future__ import annotations
@@ -33,20 +39,24 @@ from typing import Any, TypeVar
 
 from ._clients import dynamodb_client
 from ._retry import error_code
+from .apigw.limits import MAX_DURATION_S
+from .apigw.table import HASH_KEY, RANGE_KEY
 from .errors import ConfigurationError, Gone
 
 T = TypeVar("T")
 
 ENV_TABLE = "WSGATE_TABLE"
 #: API Gateway closes every connection after 2 hours; items live this much longer, then expire.
-MAX_CONNECTION_SECONDS = 2 * 60 * 60
+MAX_CONNECTION_SECONDS = int(MAX_DURATION_S)
 TTL_MARGIN_SECONDS = 15 * 60
 
 CONNECTION_PREFIX = "conn#"
 ROOM_PREFIX = "room#"
 META_SK = "meta"
 
-_BATCH_SIZE = 25  # BatchWriteItem's limit
+# Memberships removed per transaction; one more item checks the connection. A transaction holds
+# at most 100 items and a condition expression at most 4 KB, which 50 rooms stay well under.
+_STALE_BATCH_SIZE = 50
 _GET_BATCH_SIZE = 100  # BatchGetItem's limit
 _TRANSACTION_ATTEMPTS = 6
 
@@ -75,12 +85,15 @@ def connection_ttl(now: float | None = None) -> int:
 
 def connection_key(connection_id: str) -> dict[str, Any]:
     """The DynamoDB key of a connection item."""
-    return {"pk": {"S": CONNECTION_PREFIX + connection_id}, "sk": {"S": META_SK}}
+    return {HASH_KEY: {"S": CONNECTION_PREFIX + connection_id}, RANGE_KEY: {"S": META_SK}}
 
 
 def membership_key(room: str, connection_id: str) -> dict[str, Any]:
     """The DynamoDB key of the item saying ``connection_id`` is in ``room``."""
-    return {"pk": {"S": ROOM_PREFIX + room}, "sk": {"S": CONNECTION_PREFIX + connection_id}}
+    return {
+        HASH_KEY: {"S": ROOM_PREFIX + room},
+        RANGE_KEY: {"S": CONNECTION_PREFIX + connection_id},
+    }
 
 
 class ConnectionStore:
@@ -230,8 +243,7 @@ class ConnectionStore:
         old = answer.get("Attributes")
         if old is None:
             return False
-        rooms = old.get("rooms", {}).get("SS", [])
-        delete_keys(table, [membership_key(room, connection_id) for room in rooms])
+        remove_memberships(table, connection_id, old.get("rooms", {}).get("SS", []))
         return True
 
     def rooms_of(self, connection_id: str) -> list[str]:
@@ -251,21 +263,36 @@ class ConnectionStore:
 connections = ConnectionStore()
 
 
-def delete_keys(table: str, keys: list[dict[str, Any]]) -> None:
-    """Delete items by key in batches of 25, retrying what DynamoDB leaves unprocessed."""
-    client = dynamodb_client()
-    for start in range(0, len(keys), _BATCH_SIZE):
-        requests: list[Any] = [
-            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_SIZE]
-        ]
-        for attempt in range(8):
-            answer = client.batch_write_item(RequestItems={table: requests})
-            requests = answer.get("UnprocessedItems", {}).get(table, [])
-            if not requests:
-                break
-            time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
-        if requests:
-            raise RuntimeError(f"DynamoDB left {len(requests)} deletes unprocessed in {table}")
+def remove_memberships(table: str, connection_id: str, rooms: Iterable[str]) -> None:
+    """Delete the memberships of a connection whose item is gone, in ``rooms``.
+
+    Each is deleted only while no connection item of the same id lists its room: a newer
+    connection of that id (a reconnect that joined meanwhile) keeps the memberships it owns.
+    """
+    wanted = sorted(set(rooms))
+    for start in range(0, len(wanted), _STALE_BATCH_SIZE):
+        chunk = wanted[start : start + _STALE_BATCH_SIZE]
+        if not transact(_stale_removal(table, connection_id, chunk)):
+            for room in chunk:  # some room is owned again: settle them one by one
+                transact(_stale_removal(table, connection_id, [room]))
+
+
+def _stale_removal(table: str, connection_id: str, rooms: list[str]) -> list[dict[str, Any]]:
+    unlisted = " AND ".join(f"NOT contains(#rooms, :r{n})" for n in range(len(rooms)))
+    check = {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": connection_key(connection_id),
+            "ConditionExpression": f"attribute_not_exists(pk) OR ({unlisted})",
+            "ExpressionAttributeNames": {"#rooms": "rooms"},
+            "ExpressionAttributeValues": {f":r{n}": {"S": r} for n, r in enumerate(rooms)},
+        }
+    }
+    deletes = [
+        {"Delete": {"TableName": table, "Key": membership_key(room, connection_id)}}
+        for room in rooms
+    ]
+    return [check, *deletes]
 
 
 def transact(items: list[dict[str, Any]]) -> bool:

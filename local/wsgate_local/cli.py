@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import frames
+from wsgate.apigw import limits
+
 from .faults import Faults
 from .faults import argument as faults_argument
 
@@ -34,9 +35,9 @@ def _positive(value: str) -> float:
 
 def _timeout_ms(value: str) -> int:
     number = int(value)
-    if not frames.MIN_TIMEOUT_MS <= number <= frames.MAX_TIMEOUT_MS:
+    if not limits.MIN_TIMEOUT_MS <= number <= limits.MAX_TIMEOUT_MS:
         raise argparse.ArgumentTypeError(
-            f"must be between {frames.MIN_TIMEOUT_MS} and {frames.MAX_TIMEOUT_MS} ms"
+            f"must be between {limits.MIN_TIMEOUT_MS} and {limits.MAX_TIMEOUT_MS} ms"
         )
     return number
 
@@ -69,13 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--idle-timeout",
         type=_positive,
-        default=frames.IDLE_TIMEOUT_S,
+        default=limits.IDLE_TIMEOUT_S,
         help="seconds without traffic before the gateway closes with 1001 (default 600)",
     )
     local.add_argument(
         "--max-duration",
         type=_positive,
-        default=frames.MAX_DURATION_S,
+        default=limits.MAX_DURATION_S,
         help="maximum connection lifetime in seconds (default 7200)",
     )
     local.add_argument(
@@ -183,7 +184,7 @@ def cmd_connections(args: argparse.Namespace) -> None:
 async def _run_local(args: argparse.Namespace) -> None:
     from .config import ConfigError, load_config
     from .eventlog import EventLog
-    from .server import Gateway, HandlerLoadError
+    from .gateway import Gateway, HandlerLoadError
 
     try:
         config = load_config(args.dir)

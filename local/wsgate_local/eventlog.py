@@ -60,3 +60,8 @@ class EventLog:
             self.stream.flush()
         except (OSError, ValueError):
             pass
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading), for the event lines."""
+    return (time.perf_counter() - started) * 1000

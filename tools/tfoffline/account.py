@@ -15,7 +15,10 @@ process of that copy (aliased providers run in processes of their own), under a 
   ``UpdateAccount`` (``aws_api_gateway_account``) has set ``cloudWatchRoleArn`` in that region
   (API Gateway Developer Guide, "Set up CloudWatch logging for REST APIs / WebSocket APIs";
   ../shared/aws/SEMANTICS.md section 9). A fresh account has none. Seed one with
-  ``TFOFFLINE_APIGW_CLOUDWATCH_ROLE_REGIONS`` (comma-separated regions, or ``*``).
+  ``TFOFFLINE_APIGW_CLOUDWATCH_ROLE_REGIONS`` (comma-separated regions, or ``*``). HTTP APIs
+  are exempt: their access logs are delivered with the caller's CloudWatch Logs permissions
+  ("Configure logging for HTTP APIs in API Gateway"), so the stand-in remembers each API's
+  protocol.
 
 Without ``TFOFFLINE_ACCOUNT_FILE`` the rules are not checked (a bare provider process).
 """
@@ -111,9 +114,23 @@ def on_apply(type_name: str, planned: dict[str, Any], creating: bool, region: st
                 role if isinstance(role, str) else ""
             )
         elif type_name == "aws_apigatewayv2_stage" and _stage_logs(planned):
+            protocol = data.get("apigatewayv2_protocol", {}).get(str(planned.get("api_id")))
             role = data.get("apigateway_cloudwatch_role", {}).get(region)
+            if protocol == "HTTP":
+                return
             if not role and not _seeded_logging(region):
                 raise AccountError(LOGGING_ERROR.format(region=region, account=ACCOUNT))
+
+
+def after_apply(type_name: str, state: dict[str, Any]) -> None:
+    """Remember what later requests are judged by (an API's protocol, by its id)."""
+    if type_name != "aws_apigatewayv2_api":
+        return
+    with _locked() as data:
+        if data is not None:
+            data.setdefault("apigatewayv2_protocol", {})[str(state.get("id"))] = state.get(
+                "protocol_type"
+            )
 
 
 def on_delete(type_name: str, prior: dict[str, Any], region: str) -> None:

@@ -124,6 +124,7 @@ class AwsBehaviour:
             planned["id"] = token(seed_of(type_name, planned), 12)
         if planned.get("arn") is UNKNOWN:
             planned["arn"] = generic_arn(type_name, planned, region)
+        account.after_apply(type_name, planned)
         return planned
 
     def delete(self, type_name: str, prior: dict[str, Any]) -> None:
