@@ -134,7 +134,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
     assert set(ex.outputs["env"]) == {"WSGATE_ENDPOINT", "WSGATE_TABLE"}
     assert ex.outputs["env"]["WSGATE_ENDPOINT"].startswith("https://")
     # the same zip as the dispatcher: runtime and src/ together
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert notifier["filename"] == dispatcher["filename"]
     assert notifier["source_code_hash"] == dispatcher["source_code_hash"]
 
@@ -165,7 +165,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
 
 def test_zappa_example_names_the_module_holding_the_decorated_handlers(example):
     ex = example("zappa-migration")
-    function = ex.applied("module.ws.aws_lambda_function.this")
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert function["environment"][0]["variables"]["WSGATE_ZAPPA_MODULE"] == "app"
     assert (REPO_ROOT / "examples" / "zappa-migration" / "src" / "app.py").exists()
 
@@ -188,7 +188,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     assert local.route_selection_expression == api["route_selection_expression"]
     (stage,) = [s for s in ex.planned("aws_apigatewayv2_stage") if not s.get("auto_deploy")]
     assert local.stage_name == stage["name"]
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert local.handler == dispatcher["handler"]
     authorizers = ex.planned("aws_apigatewayv2_authorizer")
     if authorizers:
