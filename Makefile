@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
-.PHONY: demo test lint typecheck bench bench-quick soak deps terraform-deps checkov-deps browser-deps clean
+.PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps clean
 
-demo: deps
+# The demo needs only the local gateway (the [local] extra), not the test and lint tools.
+demo: local-deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
 test: deps terraform-deps checkov-deps browser-deps
@@ -38,6 +39,14 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-local
+
+# [dev] includes [local]: once `make deps` ran, the demo has everything it needs.
+local-deps: $(VENV)/.installed-local
+
+$(VENV)/.installed-local: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[local]'
 	touch $@
 
 # The Terraform tests use `terraform` from PATH when it is 1.6 or newer; without one, the
