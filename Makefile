@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
-.PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps clean
+.PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps wscat-deps clean
 
 # The demo needs only the local gateway (the [local] extra), not the test and lint tools.
 demo: local-deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
-test: deps terraform-deps checkov-deps browser-deps
+test: deps terraform-deps checkov-deps browser-deps wscat-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -72,6 +72,12 @@ browser-deps:
 		echo "installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# wscat (pinned in tools/wscat/package-lock.json) for the tests that play a terminal user.
+wscat-deps:
+	@if [ -x tools/wscat/node_modules/.bin/wscat ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --prefix tools/wscat --no-audit --no-fund --silent; \
+	else echo "no npm: the wscat tests will be skipped"; fi
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .tfoffline

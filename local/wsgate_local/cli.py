@@ -45,6 +45,13 @@ def _timeout_ms(value: str) -> int:
     return number
 
 
+def _variable(value: str) -> tuple[str, str]:
+    name, sep, text = value.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {value!r}")
+    return name.strip(), text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wsgate", description="Serverless WebSocket APIs on AWS, and a local gateway."
@@ -87,7 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_timeout_ms,
         help="integration timeout, 50-29000 ms (default: the module's integration_timeout_ms)",
     )
-    local.add_argument("--quiet", action="store_true", help="do not print one line per event")
+    local.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the start banner and errors: no line per event, no metric lines",
+    )
+    local.add_argument(
+        "--show-metrics",
+        action="store_true",
+        help="print the runtime's CloudWatch metric (EMF) JSON lines, as Lambda would log them",
+    )
     local.add_argument("--no-reload", action="store_true", help="do not reload on source changes")
     local.add_argument(
         "--faults",
@@ -95,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject faults at these rates, e.g. 429=0.1,500=0.02,drop=0.01 (see faults.py)",
     )
     local.add_argument("--faults-seed", type=int, help="seed of --faults, to repeat a run")
+    local.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        type=_variable,
+        metavar="NAME=VALUE",
+        help="set a root-module variable, as terraform -var does (after terraform.tfvars, "
+        "*.auto.tfvars and TF_VAR_NAME)",
+    )
 
     endpoint_help = (
         "management endpoint (https://.../STAGE) or WebSocket URL (ws://, wss://); "
@@ -304,14 +329,18 @@ def cmd_connections(args: argparse.Namespace) -> None:
 
 async def _run_local(args: argparse.Namespace) -> None:
     from .config import ConfigError, load_config
+    from .contract import handler_routes, missing_routes, route_warning
+    from .environment import lambda_environment
     from .eventlog import EventLog
     from .server import Gateway, HandlerLoadError
 
     try:
-        config = load_config(args.dir)
+        config = load_config(args.dir, variables=dict(args.var))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     config = config.with_overrides(stage_name=args.stage, integration_timeout_ms=args.timeout_ms)
+    # Read by the workers (worker.py); os.environ is what lambda_environment() hands them.
+    os.environ["WSGATE_LOCAL_METRICS"] = "1" if args.show_metrics else "0"
     if not Path(config.source_dir).is_dir():
         raise CliError(f"source_dir {config.source_dir} does not exist")
     gateway = Gateway(
@@ -331,21 +360,39 @@ async def _run_local(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # The handler's route keys are read while the gateway starts (see contract.py).
+    routes_read = asyncio.ensure_future(
+        handler_routes(
+            str(config.source_dir),
+            config.handler,
+            lambda_environment(config, DEFAULT_ENDPOINT, "http://127.0.0.1:9"),
+        )
+    )
     try:
         await gateway.start()
     except HandlerLoadError as exc:
+        routes_read.cancel()
         raise CliError(f"cannot import handler {config.handler!r}:\n{exc}".rstrip()) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise CliError(f"port {args.port} is in use; pass --port with a free port") from None
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    warnings = list(config.warnings)
+    keys = await routes_read
+    warnings += [route_warning(k) for k in missing_routes(keys or (), config.routes)]
     print(f"wsgate local: {config.name} from {config.source_dir}")
-    for warning in config.warnings:
+    for warning in warnings:
         print(f"  warning: {warning}")
     print(f"  WebSocket URL        {gateway.ws_url}")
     print(f"  management endpoint  {gateway.endpoint}")
     if gateway.page_url:
         print(f"  page                 {gateway.page_url}")
+    routes = ", ".join(config.routes) or "(only $connect, $disconnect, $default)"
+    print(f"  routes               {routes}")
+    if config.authorizer_handler:
+        sources = ", ".join(config.authorizer_identity_sources) or "(none)"
+        print(f"  authorizer           {config.authorizer_handler} on $connect")
+        print(f"  identity sources     {sources} (missing: 401 without calling it)")
     print(f"  DynamoDB             {gateway.dynamo.url} (table {config.table_name})")
     if gateway.faults:
         print(f"  faults               {gateway.faults.describe()}")

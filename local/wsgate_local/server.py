@@ -20,7 +20,7 @@ from .config import GatewayConfig
 from .connections import CONNECTING, OPEN, Connection, Registry
 from .dynamo import LocalDynamo
 from .environment import lambda_environment, source_snapshot
-from .eventlog import EventLog
+from .eventlog import EventLog, handler_outcome, note_error_frame
 from .faults import Faults
 from .integration import connect_result, reply_body
 from .limits import GatewayWebSocket
@@ -72,6 +72,9 @@ class Gateway:
         # Set once DynamoDB and the workers are up: the port is bound earlier (so "port in use"
         # is reported at once), and an event that arrives in between waits for it.
         self._ready = asyncio.Event()
+        # Request id of each message being handled -> the code of the error frame its handler
+        # sent the caller (wsgate's runtime does, e.g. bad_request), for the console line.
+        self._error_frames: dict[str, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -210,6 +213,9 @@ class Gateway:
             request_ms=events.now_ms(),
         )
         outcome = await self._invoke(event, kind="authorize")
+        if outcome.kind == "error" and outcome.error_message == "Unauthorized":
+            # A refusal is the authorizer doing its job: one line with its reason, no traceback.
+            return auth.outcome_for_error(outcome.error_message, outcome.cause)
         self._report(outcome)
         if outcome.kind == "ok":
             return auth.evaluate_policy(outcome.result, arn)
@@ -396,13 +402,18 @@ class Gateway:
             self.log.event("(no route)", cid, 403, _ms(started), "Forbidden")
             return
         event = events.message_event(conn.info, route, body, request_id=request_id)
-        outcome = await self._invoke(event)
+        self._error_frames[request_id] = ""
+        try:
+            outcome = await self._invoke(event)
+        finally:
+            error_code = self._error_frames.pop(request_id, "")
         if outcome.kind == "ok":
             if route in self.config.two_way_routes:
                 reply = reply_body(outcome.result)
                 if reply is not None:
                     await self._frame(conn, reply)
-            self.log.event(route, cid, 200, _ms(started))
+            status, note = handler_outcome(outcome.result, error_code)
+            self.log.event(route, cid, status, _ms(started), note)
             return
         self._report(outcome)
         message = (
@@ -427,6 +438,8 @@ class Gateway:
         ws = conn.ws
         if ws is None or ws.closed:
             return False
+        if self._error_frames and b'"type":"error"' in data[:64]:
+            note_error_frame(self._error_frames, data)
         try:
             # The payload goes out as it came (no decode and re-encode); decoding only checks it.
             opcode = WSMsgType.TEXT

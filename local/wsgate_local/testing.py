@@ -177,15 +177,22 @@ def start_gateway(
     *,
     port: int = 0,
     quiet: bool = False,
+    variables: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> RunningGateway:
     """Start a gateway for ``directory`` (or a ready :class:`GatewayConfig`) on a free port.
+
+    ``variables`` sets root-module variables of ``directory/main.tf`` as ``terraform -var``
+    does (for a ``var.x`` that has no default, say a secret).
 
     ``overrides`` may set any GatewayConfig field (``two_way_routes``, ``environment``,
     ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``, and
     ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`).
     """
-    config = directory if isinstance(directory, GatewayConfig) else load_config(directory)
+    if isinstance(directory, GatewayConfig):
+        config = directory
+    else:
+        config = load_config(directory, variables=variables)
     gateway_kwargs = {k: overrides.pop(k) for k in _GATEWAY_KWARGS if k in overrides}
     for key in ("routes", "two_way_routes", "authorizer_identity_sources"):
         if key in overrides:

@@ -30,7 +30,7 @@ def auth():
 @pytest.fixture(scope="module")
 def gateway():
     # One gateway per module: its connections are independent, and starting one costs seconds.
-    with running_gateway(EXAMPLE, environment={"AUTH_SECRET": SECRET}, workers=1, quiet=True) as gw:
+    with running_gateway(EXAMPLE, variables={"auth_secret": SECRET}, workers=1, quiet=True) as gw:
         yield gw
 
 
