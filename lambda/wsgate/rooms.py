@@ -22,10 +22,10 @@ from .store import (
     ROOM_PREFIX,
     connection_key,
     connection_ttl,
-    delete_keys,
     from_dynamodb,
     membership_key,
     query_all,
+    remove_memberships,
     table_name,
     to_dynamodb,
     transact,
@@ -58,10 +58,14 @@ class Rooms:
                     "Update": {
                         "TableName": table,
                         "Key": connection_key(connection_id),
-                        "UpdateExpression": "ADD #rooms :room",
+                        # The connection expires with its newest membership, never before it.
+                        "UpdateExpression": "ADD #rooms :room SET #ttl = :ttl",
                         "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {"#rooms": "rooms"},
-                        "ExpressionAttributeValues": {":room": {"SS": [room]}},
+                        "ExpressionAttributeNames": {"#rooms": "rooms", "#ttl": "ttl"},
+                        "ExpressionAttributeValues": {
+                            ":room": {"SS": [room]},
+                            ":ttl": {"N": str(ttl)},
+                        },
                     }
                 },
                 {
@@ -106,7 +110,7 @@ class Rooms:
         )
         if not left:
             # The connection item is gone; make sure no membership outlives it.
-            delete_keys(table, [membership_key(room, connection_id)])
+            remove_memberships(table, connection_id, [room])
 
     def members(self, room: str) -> list[str]:
         """Every connection id in ``room`` (all pages; expired memberships left out)."""

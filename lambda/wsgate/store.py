@@ -24,7 +24,12 @@ Consistency: a membership is written in the same transaction as the room's entry
 connection's ``rooms`` set, on the condition that the connection item exists; ``delete`` removes
 the connection item first and reads back its ``rooms`` in the same atomic call. A join that
 races a disconnect therefore either lands before the delete (and is cleaned up by it) or fails
-its condition; it can never leave a membership behind.
+its condition; it can never leave a membership behind. The memberships a delete then removes
+are removed on the condition that no newer connection item of the same id lists their room, so
+a reconnect that joins meanwhile keeps its own.
+
+Expiry: a join sets the connection item's ``ttl`` to the membership's, so the connection item
+always expires last and no membership outlives the connection it belongs to.
 """
 
 from __future__ import annotations
@@ -56,7 +61,9 @@ DIRECTORY_SHARDS = 4
 #: Directory items per Query page when listing every connection.
 _DIRECTORY_PAGE = 1000
 
-_BATCH_SIZE = 25  # BatchWriteItem's limit
+# Memberships removed per transaction; one more item checks the connection. A transaction holds
+# at most 100 items and a condition expression at most 4 KB, which 50 rooms stay well under.
+_STALE_BATCH_SIZE = 50
 _GET_BATCH_SIZE = 100  # BatchGetItem's limit
 _TRANSACTION_ATTEMPTS = 6
 
@@ -287,11 +294,10 @@ class ConnectionStore:
             raise
         old = answer.get("Attributes")
         if old is None:
-            delete_keys(table, [directory_key(connection_id)])  # a stray entry, if any
+            unlist(table, connection_id)  # a stray entry, if any
             return False
-        rooms = old.get("rooms", {}).get("SS", [])
-        keys = [membership_key(room, connection_id) for room in rooms]
-        delete_keys(table, [directory_key(connection_id), *keys])
+        unlist(table, connection_id)
+        remove_memberships(table, connection_id, old.get("rooms", {}).get("SS", []))
         return True
 
     def rooms_of(self, connection_id: str) -> list[str]:
@@ -311,21 +317,53 @@ class ConnectionStore:
 connections = ConnectionStore()
 
 
-def delete_keys(table: str, keys: list[dict[str, Any]]) -> None:
-    """Delete items by key in batches of 25, retrying what DynamoDB leaves unprocessed."""
-    client = dynamodb_client()
-    for start in range(0, len(keys), _BATCH_SIZE):
-        requests: list[Any] = [
-            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_SIZE]
+def unlist(table: str, connection_id: str) -> None:
+    """Delete the directory entry of a connection whose item is gone (a newer connection of the
+    same id, stored meanwhile, keeps its entry)."""
+    transact(
+        [
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": connection_key(connection_id),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Delete": {"TableName": table, "Key": directory_key(connection_id)}},
         ]
-        for attempt in range(8):
-            answer = client.batch_write_item(RequestItems={table: requests})
-            requests = answer.get("UnprocessedItems", {}).get(table, [])
-            if not requests:
-                break
-            time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
-        if requests:
-            raise RuntimeError(f"DynamoDB left {len(requests)} deletes unprocessed in {table}")
+    )
+
+
+def remove_memberships(table: str, connection_id: str, rooms: Iterable[str]) -> None:
+    """Delete the memberships of a connection whose item is gone, in ``rooms``.
+
+    Each is deleted only while no connection item of the same id lists its room: a newer
+    connection of that id (a reconnect that joined meanwhile) keeps the memberships it owns.
+    """
+    wanted = sorted(set(rooms))
+    for start in range(0, len(wanted), _STALE_BATCH_SIZE):
+        chunk = wanted[start : start + _STALE_BATCH_SIZE]
+        if not transact(_stale_removal(table, connection_id, chunk)):
+            for room in chunk:  # some room is owned again: settle them one by one
+                transact(_stale_removal(table, connection_id, [room]))
+
+
+def _stale_removal(table: str, connection_id: str, rooms: list[str]) -> list[dict[str, Any]]:
+    unlisted = " AND ".join(f"NOT contains(#rooms, :r{n})" for n in range(len(rooms)))
+    check = {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": connection_key(connection_id),
+            "ConditionExpression": f"attribute_not_exists(pk) OR ({unlisted})",
+            "ExpressionAttributeNames": {"#rooms": "rooms"},
+            "ExpressionAttributeValues": {f":r{n}": {"S": r} for n, r in enumerate(rooms)},
+        }
+    }
+    deletes = [
+        {"Delete": {"TableName": table, "Key": membership_key(room, connection_id)}}
+        for room in rooms
+    ]
+    return [check, *deletes]
 
 
 def transact(items: list[dict[str, Any]]) -> bool:

@@ -61,6 +61,62 @@ def test_join_by_a_connection_that_is_gone_raises_and_leaves_no_membership(table
     assert all_items() == []
 
 
+def test_a_reconnect_that_joins_while_the_old_connection_is_deleted_keeps_its_membership(
+    table: str,
+) -> None:
+    connections.put("A=")
+    rooms.join("A=", "green")
+    events = _clients.dynamodb_client().meta.events
+    reconnected: list[bool] = []
+
+    def reconnect(**kwargs: Any) -> None:
+        """Between the delete's DeleteItem and its membership cleanup, A= is back and joins."""
+        if not reconnected:
+            reconnected.append(True)
+            connections.put("A=")
+            rooms.join("A=", "green")
+
+    for operation in ("BatchWriteItem", "TransactWriteItems"):
+        events.register(f"before-call.dynamodb.{operation}", reconnect, unique_id=operation)
+    try:
+        assert connections.delete("A=") is True
+    finally:
+        for operation in ("BatchWriteItem", "TransactWriteItems"):
+            events.unregister(f"before-call.dynamodb.{operation}", unique_id=operation)
+    assert reconnected
+    assert connections.rooms_of("A=") == ["green"]
+    assert rooms.members("green") == ["A="]
+
+
+def _expire(table: str, now: float) -> None:
+    """Remove what DynamoDB's TTL process may have removed by ``now`` (items whose ttl passed)."""
+    client = _clients.dynamodb_client()
+    for item in all_items():
+        if isinstance(item.get("ttl"), int) and item["ttl"] < now:
+            key = {"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}}
+            client.delete_item(TableName=table, Key=key)
+
+
+def test_memberships_never_outlive_their_connection(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_900_000_000.0]
+    fake_time = type("FakeTime", (), {"time": staticmethod(lambda: clock[0])})
+    monkeypatch.setattr(importlib.import_module("wsgate.store"), "time", fake_time)
+    monkeypatch.setattr(rooms_module, "time", fake_time)
+    connections.put("A=")
+    clock[0] += 7000  # joins near the end of API Gateway's two hours
+    rooms.join("A=", "lobby")
+    items = {item["sk"] if item["pk"] == "conn#A=" else "membership": item for item in all_items()}
+    assert items["membership"]["ttl"] <= items["meta"]["ttl"]
+    for moment in range(int(clock[0]), int(clock[0]) + 4 * 3600, 600):
+        _expire(table, moment)  # whatever TTL has removed by then, the rest is consistent
+        clock[0] = moment
+        stored = connections.get("A=") is not None
+        assert rooms.members("lobby") == (["A="] if stored else [])
+    assert all_items() == []
+
+
 def test_members_reads_every_page_with_queries_never_scans(
     table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
