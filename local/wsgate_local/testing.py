@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 from . import frames
 from .config import GatewayConfig, load_config
 from .environment import event_loop_factory
@@ -270,8 +268,7 @@ def _importable(source_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-@pytest.fixture
-def wsgate_gateway() -> Iterator[Any]:
+def _wsgate_gateway() -> Iterator[Any]:
     """A factory: ``wsgate_gateway(DIR, **overrides)`` starts a gateway, stopped after the test.
 
     While the test runs, the module's ``source_dir`` is on the import path (``import notify``
@@ -292,6 +289,13 @@ def wsgate_gateway() -> Iterator[Any]:
             for gw in reversed(started):
                 gw.stop()
 
+
+try:  # the fixture needs pytest; running_gateway() and start_gateway() do not
+    import pytest
+except ImportError:  # pragma: no cover - pytest is in the dev extra
+    pass
+else:
+    wsgate_gateway = pytest.fixture(_wsgate_gateway, name="wsgate_gateway")
 
 __all__ = [
     "Client",

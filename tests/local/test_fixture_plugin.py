@@ -89,3 +89,21 @@ def test_each_test_imports_its_own_projects_functions_on_a_clean_machine(tmp_pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def test_running_gateway_works_where_pytest_is_not_installed():
+    # The [local] extra has no pytest: a script using running_gateway() must still import.
+    script = (
+        "import sys\n"
+        "sys.modules['pytest'] = None  # import pytest now raises ImportError\n"
+        "from wsgate_local.testing import running_gateway\n"
+        f"with running_gateway({str(ROOT / 'examples' / 'echo')!r}, quiet=True) as gw:\n"
+        "    with gw.connect() as client:\n"
+        "        client.send('ping')\n"
+        "        print(client.recv())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ping"
