@@ -8,6 +8,7 @@ of the live connections) is local-only: AWS has no such call.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -17,6 +18,11 @@ from .connections import OPEN, Connection, iso8601
 
 if TYPE_CHECKING:
     from .server import Gateway
+
+
+#: API Gateway's connection ids: 16 characters of URL-safe base64 ending in one ``=``
+#: (SEMANTICS.md, "ID format"), e.g. ``BFaT_fALIAMCKug=``.
+CONNECTION_ID = re.compile(r"[A-Za-z0-9_-]{15}=")
 
 
 def error(status: int, error_type: str, message: str | None) -> web.Response:
@@ -37,9 +43,11 @@ def _lookup(gateway: Gateway, request: web.Request) -> Connection | web.Response
             return injected
     conn = gateway.registry.get(connection_id)
     if conn is None:
-        if gateway.registry.was_closed(connection_id):
-            return error(410, "GoneException", None)
-        return error(403, "ForbiddenException", "Forbidden")
+        # An id in API Gateway's format that is not connected (closed, or never existed) is
+        # 410; anything else is 400 "Invalid connectionId" (SEMANTICS.md, @connections).
+        if not CONNECTION_ID.fullmatch(connection_id):
+            return error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
+        return error(410, "GoneException", None)
     if conn.state != OPEN:
         # Still in $connect (or closing): AWS answers 410 until the handshake has completed.
         return error(410, "GoneException", None)

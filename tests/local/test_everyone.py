@@ -4,6 +4,7 @@ the local gateway, with real WebSocket clients."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from conftest import ROOT
@@ -64,3 +65,26 @@ def test_broadcast_to_every_connection_and_str_history(project, wsgate_gateway):
         assert json.loads(c.recv()) == {"as": "json text"}
         c.send_json({"action": "notes"})
         assert c.recv_json() == {"history": ["plain words", '{"as": "json text"}']}
+
+
+def test_publish_counts_a_member_that_never_lived_as_gone_and_removes_it(
+    project, wsgate_gateway, monkeypatch
+):
+    import wsgate
+
+    gw = wsgate_gateway(project, quiet=True)
+    for name, value in gw.env().items():
+        monkeypatch.setenv(name, value)
+    never = "NeverLived0000A="  # API Gateway's id format, but no such connection
+    with gw.connect() as client:
+        client.send_json({"action": "note", "text": "joining"})
+        assert client.recv() == "joining"
+        # stored a minute ago: past the grace in which a 410 may mean "still in $connect"
+        wsgate.connections.put(never, connected_at=int(time.time() * 1000) - 60_000)
+        wsgate.rooms.join(never, "notes")
+        [live] = gw.connection_ids()
+        report = wsgate.rooms.publish("notes", "to everyone in notes")
+        assert client.recv() == "to everyone in notes"
+    assert (report.delivered, report.gone, report.failed) == ([live], [never], {})
+    assert never not in wsgate.rooms.members("notes")
+    assert wsgate.connections.get(never) is None
