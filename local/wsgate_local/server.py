@@ -32,12 +32,6 @@ class HandlerLoadError(Exception):
     """The handler module cannot be imported; the message is its traceback."""
 
 
-def _host_only(host: str) -> str:
-    if host.startswith("["):
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
 class Gateway:
     """API Gateway, locally. ``await start()``, then ``ws_url``/``endpoint``; ``await stop()``."""
 
@@ -235,7 +229,9 @@ class Gateway:
             connection_id=events.new_id(),
             connected_at=connected_at,
             source_ip=peer,
-            domain_name=_host_only(request.host),
+            # The Host the client used, port included: on AWS https://{domainName}/{stage} is
+            # the management endpoint, and here http://{domainName}/{stage} is (SEMANTICS.md).
+            domain_name=request.host,
             stage=self.stage,
             api_id=self.config.api_id,
             user_agent=request.headers.get("User-Agent"),
