@@ -22,11 +22,12 @@ from functools import cached_property
 from typing import Any, overload
 
 from . import _json, logs
+from .apigw.limits import MAX_AUTHORIZER_RESULT_BYTES
 from .errors import ConfigurationError, Forbidden, Unauthorized
 from .events import Event
 
 #: API Gateway's limit on an authorizer's result, in bytes.
-MAX_RESULT_BYTES = 8192
+MAX_RESULT_BYTES = MAX_AUTHORIZER_RESULT_BYTES
 #: Subprotocol entries that announce the token in the next entry.
 TOKEN_MARKERS = frozenset({"bearer", "token", "access_token", "authorization", "auth"})
 SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol"

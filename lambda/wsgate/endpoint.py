@@ -25,16 +25,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .apigw.hosts import management_endpoint
+from .apigw.hosts import region_of as region_of
 from .context import current_event
 from .errors import ConfigurationError
 
 ENV_ENDPOINT = "WSGATE_ENDPOINT"
 ENV_BASE_PATH = "WSGATE_BASE_PATH"
-
-_EXECUTE_API = re.compile(
-    r"^[^./]+\.execute-api(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
-)
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def resolve_endpoint(explicit: str | None = None) -> str:
@@ -65,23 +62,11 @@ def endpoint_from_event(event: Mapping[str, Any]) -> str | None:
         return None
     domain = context.get("domainName")
     stage = context.get("stage")
-    if not isinstance(domain, str) or not domain:
+    if not isinstance(domain, str):
         return None
-    domain = domain.strip().lower().rstrip("/")
-    host = _host_of(domain)
-    if _EXECUTE_API.match(domain) or host in _LOOPBACK_HOSTS:
-        if not isinstance(stage, str) or not stage:
-            return None
-        scheme = "http" if host in _LOOPBACK_HOSTS else "https"
-        return f"{scheme}://{domain}/{stage}"
-    base_path = os.environ.get(ENV_BASE_PATH, "").strip().strip("/")
-    return f"https://{domain}/{base_path}" if base_path else f"https://{domain}"
-
-
-def region_of(endpoint: str) -> str | None:
-    """The AWS region named in an execute-api endpoint URL, or None for other hosts."""
-    match = _EXECUTE_API.match(_authority_of(endpoint))
-    return match.group("region") if match else None
+    return management_endpoint(
+        domain, stage if isinstance(stage, str) else None, os.environ.get(ENV_BASE_PATH, "")
+    )
 
 
 def _normalise(url: str) -> str:
@@ -92,14 +77,3 @@ def _normalise(url: str) -> str:
             "https://{api-id}.execute-api.{region}.amazonaws.com/{stage} or pass endpoint=..."
         )
     return url
-
-
-def _authority_of(url: str) -> str:
-    without_scheme = url.split("://", 1)[-1]
-    return without_scheme.split("/", 1)[0].lower()
-
-
-def _host_of(authority: str) -> str:
-    if authority.startswith("["):  # IPv6 literal, maybe with a port
-        return authority.split("]", 1)[0] + "]"
-    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority

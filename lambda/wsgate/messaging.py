@@ -22,11 +22,12 @@ from typing import Any
 from . import _json, metrics, tracing
 from ._clients import MAX_POOL_CONNECTIONS, management_client, poster
 from ._retry import call_with_retries, error_code, http_status
+from .apigw.limits import MAX_POST_BYTES
 from .endpoint import resolve_endpoint
 from .errors import Gone, PayloadTooLarge, SendFailed
 
 #: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
-MAX_PAYLOAD_BYTES = 131_072
+MAX_PAYLOAD_BYTES = MAX_POST_BYTES
 #: A 410 removes a stored connection only if it was recorded at least this long ago (see _forget).
 CONNECT_GRACE_MS = 30_000
 #: Threads a broadcast uses unless told otherwise (never more than the client's pool).

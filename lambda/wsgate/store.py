@@ -1,6 +1,7 @@
 """The connection store: who is connected, with what identity and data, in which rooms.
 
-One DynamoDB table (name from ``WSGATE_TABLE``), key ``pk`` + ``sk``, TTL attribute ``ttl``:
+One DynamoDB table (name from ``WSGATE_TABLE``) with the schema of :mod:`wsgate.apigw.table`
+(string keys ``pk`` + ``sk``, TTL attribute ``ttl``; the Terraform module declares the same):
 
 ==========================  ====================  ===========================================
 item                        pk                    sk
@@ -44,13 +45,15 @@ from typing import Any, TypeVar
 
 from ._clients import dynamodb_client
 from ._retry import error_code
+from .apigw.limits import MAX_DURATION_S
+from .apigw.table import HASH_KEY, RANGE_KEY
 from .errors import ConfigurationError, Gone
 
 T = TypeVar("T")
 
 ENV_TABLE = "WSGATE_TABLE"
 #: API Gateway closes every connection after 2 hours; items live this much longer, then expire.
-MAX_CONNECTION_SECONDS = 2 * 60 * 60
+MAX_CONNECTION_SECONDS = int(MAX_DURATION_S)
 TTL_MARGIN_SECONDS = 15 * 60
 
 CONNECTION_PREFIX = "conn#"
@@ -92,12 +95,15 @@ def connection_ttl(now: float | None = None) -> int:
 
 def connection_key(connection_id: str) -> dict[str, Any]:
     """The DynamoDB key of a connection item."""
-    return {"pk": {"S": CONNECTION_PREFIX + connection_id}, "sk": {"S": META_SK}}
+    return {HASH_KEY: {"S": CONNECTION_PREFIX + connection_id}, RANGE_KEY: {"S": META_SK}}
 
 
 def membership_key(room: str, connection_id: str) -> dict[str, Any]:
     """The DynamoDB key of the item saying ``connection_id`` is in ``room``."""
-    return {"pk": {"S": ROOM_PREFIX + room}, "sk": {"S": CONNECTION_PREFIX + connection_id}}
+    return {
+        HASH_KEY: {"S": ROOM_PREFIX + room},
+        RANGE_KEY: {"S": CONNECTION_PREFIX + connection_id},
+    }
 
 
 def directory_key(connection_id: str) -> dict[str, Any]:

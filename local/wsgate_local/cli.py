@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import frames
+from wsgate.apigw import limits
+
 from .faults import Faults
 from .faults import argument as faults_argument
 
@@ -38,9 +39,9 @@ def _positive(value: str) -> float:
 
 def _timeout_ms(value: str) -> int:
     number = int(value)
-    if not frames.MIN_TIMEOUT_MS <= number <= frames.MAX_TIMEOUT_MS:
+    if not limits.MIN_TIMEOUT_MS <= number <= limits.MAX_TIMEOUT_MS:
         raise argparse.ArgumentTypeError(
-            f"must be between {frames.MIN_TIMEOUT_MS} and {frames.MAX_TIMEOUT_MS} ms"
+            f"must be between {limits.MIN_TIMEOUT_MS} and {limits.MAX_TIMEOUT_MS} ms"
         )
     return number
 
@@ -80,13 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--idle-timeout",
         type=_positive,
-        default=frames.IDLE_TIMEOUT_S,
+        default=limits.IDLE_TIMEOUT_S,
         help="seconds without traffic before the gateway closes with 1001 (default 600)",
     )
     local.add_argument(
         "--max-duration",
         type=_positive,
-        default=frames.MAX_DURATION_S,
+        default=limits.MAX_DURATION_S,
         help="maximum connection lifetime in seconds (default 7200)",
     )
     local.add_argument(
@@ -189,7 +190,7 @@ def _client(endpoint: str) -> Any:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import NoCredentialsError, NoRegionError
-    from wsgate.endpoint import region_of
+    from wsgate.apigw.hosts import region_of
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
     if _is_loopback(endpoint):
@@ -332,7 +333,7 @@ async def _run_local(args: argparse.Namespace) -> None:
     from .contract import handler_routes, missing_routes, route_warning
     from .environment import lambda_environment
     from .eventlog import EventLog
-    from .server import Gateway, HandlerLoadError
+    from .gateway import Gateway, HandlerLoadError
 
     try:
         config = load_config(args.dir, variables=dict(args.var))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import frames
+from wsgate.apigw import limits, selection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,11 +35,11 @@ class GatewayConfig:
     handler: str = "app.app"
     routes: tuple[str, ...] = ()
     two_way_routes: tuple[str, ...] = ()
-    route_selection_expression: str = "$request.body.action"
+    route_selection_expression: str = selection.DEFAULT_EXPRESSION
     stage_name: str = "dev"
     authorizer_handler: str | None = None
     authorizer_identity_sources: tuple[str, ...] = ("route.request.header.Authorization",)
-    integration_timeout_ms: int = frames.DEFAULT_TIMEOUT_MS
+    integration_timeout_ms: int = limits.DEFAULT_TIMEOUT_MS
     environment: dict[str, str] = field(default_factory=dict)
     #: The module always creates $connect and $default routes; these switches exist to emulate
     #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).

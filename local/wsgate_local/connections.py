@@ -6,18 +6,14 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from .events import ConnectionInfo
+from wsgate.apigw.events import ConnectionInfo, now_ms
+from wsgate.apigw.management import connection_document
+
+from .websocket import GatewayWebSocket
 
 CONNECTING, OPEN, CLOSED = "connecting", "open", "closed"
-
-
-def iso8601(epoch_ms: int) -> str:
-    """``2024-01-20T11:55:00.453Z``: the timestamp format of GetConnection."""
-    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
 @dataclass
@@ -26,7 +22,7 @@ class Connection:
 
     info: ConnectionInfo
     state: str = CONNECTING
-    ws: Any = None
+    ws: GatewayWebSocket | None = None
     last_active_ms: int = 0
     last_active: float = field(default_factory=time.monotonic)
     #: Set when the gateway closes the connection itself (DeleteConnection, timeouts):
@@ -40,18 +36,13 @@ class Connection:
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
-        self.last_active_ms = time.time_ns() // 1_000_000
+        self.last_active_ms = now_ms()
 
     def describe(self) -> dict[str, Any]:
         """The GetConnection body."""
-        identity: dict[str, Any] = {"sourceIp": self.info.source_ip}
-        if self.info.user_agent is not None:
-            identity["userAgent"] = self.info.user_agent
-        return {
-            "connectedAt": iso8601(self.info.connected_at),
-            "identity": identity,
-            "lastActiveAt": iso8601(self.last_active_ms or self.info.connected_at),
-        }
+        return connection_document(
+            self.info.connected_at, self.info.source_ip, self.info.user_agent, self.last_active_ms
+        )
 
 
 class Registry:

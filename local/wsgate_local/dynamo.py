@@ -1,7 +1,6 @@
 """DynamoDB for the local gateway: moto's server on 127.0.0.1, in this process, on a free port.
 
-The table is created with the schema the Terraform module declares: ``pk`` (S, hash), ``sk``
-(S, range), on-demand billing, TTL on ``ttl``.
+The table is created with the schema the Terraform module declares (:mod:`wsgate.apigw.table`).
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ import logging
 import socket
 import threading
 from typing import Any
+
+from wsgate.apigw import table
 
 # moto keeps its data per process, shared by every server started in it: two gateways of the
 # same app in one process (tests) see one table. A table left by a stopped gateway is recreated
@@ -76,7 +77,7 @@ class LocalDynamo:
             self._create(client)
 
     def _create(self, client: Any) -> None:
-        create_connection_table(client, self.table_name)
+        table.create_connection_table(client, self.table_name)
 
     def stop(self) -> None:
         with _LOCK:
@@ -86,27 +87,6 @@ class LocalDynamo:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-
-def create_connection_table(client: Any, table_name: str) -> None:
-    """Create the connection table as the module declares it: ``pk``/``sk`` strings,
-    on-demand, TTL on the ``ttl`` attribute."""
-    client.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-    )
 
 
 def _one_request_at_a_time(server: Any) -> None:

@@ -84,3 +84,8 @@ def note_error_frame(pending: dict[str, str], data: bytes) -> None:
         return
     if isinstance(frame, dict) and frame.get("requestId") in pending:
         pending[frame["requestId"]] = str(frame.get("code", "error"))
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading), for the event lines."""
+    return (time.perf_counter() - started) * 1000

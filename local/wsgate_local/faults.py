@@ -19,19 +19,20 @@ The two kinds draw from separate generators, so adding drops does not shift whic
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from wsgate.apigw import management
 
 if TYPE_CHECKING:
     from aiohttp import web
 
 #: The ``@connections`` errors that can be injected: status → (x-amzn-ErrorType, message).
 ERRORS: dict[str, tuple[int, str, str]] = {
-    "429": (429, "LimitExceededException", "Rate exceeded"),
-    "500": (500, "InternalServerErrorException", "Internal server error"),
+    "429": (429, management.error_type(429), management.ERROR_MESSAGES[429] or ""),
+    "500": (500, management.error_type(500), management.ERROR_MESSAGES[500] or ""),
 }
 DROP = "drop"
 KINDS = (*ERRORS, DROP)
@@ -108,12 +109,8 @@ class Faults:
                     log(f"fault: {status} {error_type} on {method} @connections/{connection_id}")
                 from aiohttp import web
 
-                return web.Response(
-                    status=status,
-                    body=json.dumps({"message": message}).encode(),
-                    content_type="application/json",
-                    headers={"x-amzn-ErrorType": error_type},
-                )
+                headers, body = management.error_answer(status, message)
+                return web.Response(status=status, body=body, headers=headers)
         return None
 
     def drop_socket(self, ws: Any, connection_id: str, log: Log | None = None) -> bool:

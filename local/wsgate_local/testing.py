@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from . import frames
+from wsgate.apigw import frames, limits
+
 from .config import GatewayConfig, load_config
 from .environment import event_loop_factory
 from .eventlog import EventLog
 from .faults import Faults
-from .server import Gateway
+from .gateway import Gateway
 
 _GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval", "faults")
 
@@ -163,6 +164,7 @@ class RunningGateway:
     ) -> Client:
         """Open a WebSocket to the gateway (raises ``InvalidStatus`` when it is refused)."""
         from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
 
         url = self.url + ("?" + urlencode(query) if query else "")
         kwargs.setdefault("open_timeout", 30)
@@ -170,7 +172,7 @@ class RunningGateway:
         ws = connect(
             url,
             additional_headers=headers,
-            subprotocols=list(subprotocols) if subprotocols else None,
+            subprotocols=[Subprotocol(p) for p in subprotocols] if subprotocols else None,
             legacy=True,
             **kwargs,
         )
@@ -301,6 +303,7 @@ __all__ = [
     "Client",
     "RunningGateway",
     "frames",
+    "limits",
     "running_gateway",
     "start_gateway",
     "wsgate_gateway",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from wsgate_local.workers import WorkerPool
+from wsgate_local.pool import WorkerPool
 
 
 def test_waiting_events_get_workers_first_come_first_served():

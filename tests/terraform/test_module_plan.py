@@ -256,6 +256,8 @@ def test_zip_holds_the_runtime_and_the_users_code_only(applied):
     with zipfile.ZipFile(applied.tf.workdir / filename) as archive:
         names = set(archive.namelist())
     assert {"wsgate/__init__.py", "wsgate/app.py", "wsgate/compat/zappa.py"} <= names
+    # the API Gateway core the runtime imports travels with it
+    assert {"wsgate/apigw/__init__.py", "wsgate/apigw/selection.py"} <= names
     assert {"app.py", "auth.py", "helpers.py"} <= names
     # the fixture's source_dir also holds a hidden .env and a tests/ directory: both stay out
     assert (REPO_ROOT / "tests/terraform/fixture/src/.env").exists()

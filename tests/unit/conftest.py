@@ -1,8 +1,8 @@
-"""Builders of API Gateway events shaped like the captures in ``tests/events``, and log capture."""
+"""Builders of API Gateway events (the core's own builders, with a fixed test connection), and
+log capture."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -10,33 +10,29 @@ from typing import Any
 
 import pytest
 from wsgate import logs
+from wsgate.apigw import events, limits
+from wsgate.apigw.events import ConnectionInfo
 
-_ids = itertools.count(1)
+#: Where the test events come from: one API, stage ``dev``, a client that sent a User-Agent.
+API_ID = "abc123"
+DOMAIN = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
+CONNECTED_AT = 1795401600000
 
 
-def _id() -> str:
-    # 16 characters ending in "=", like API Gateway's ids.
-    return f"T{next(_ids):014d}="
-
-
-def request_context(route_key: str, event_type: str, connection_id: str) -> dict[str, Any]:
-    """``requestContext`` with every field API Gateway sends, in its order."""
-    request_id = _id()
-    return {
-        "routeKey": route_key,
-        "eventType": event_type,
-        "extendedRequestId": request_id,
-        "requestTime": "23/Nov/2026:02:40:00 +0000",
-        "messageDirection": "IN",
-        "stage": "dev",
-        "connectedAt": 1795401600000,
-        "requestTimeEpoch": 1795401600123,
-        "identity": {"sourceIp": "127.0.0.1", "userAgent": "pytest"},
-        "requestId": request_id,
-        "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-        "connectionId": connection_id,
-        "apiId": "abc123",
-    }
+def connection(
+    connection_id: str = "conn-1=", authorizer: dict[str, Any] | None = None
+) -> ConnectionInfo:
+    """What API Gateway remembers about the test connection and repeats in each of its events."""
+    return ConnectionInfo(
+        connection_id=connection_id,
+        connected_at=CONNECTED_AT,
+        source_ip="127.0.0.1",
+        domain_name=DOMAIN,
+        stage="dev",
+        api_id=API_ID,
+        user_agent="pytest",
+        authorizer=authorizer,
+    )
 
 
 def connect_event(
@@ -45,42 +41,28 @@ def connect_event(
     query: dict[str, str] | None = None,
     authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    all_headers = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    event: dict[str, Any] = {
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "requestContext": request_context("$connect", "CONNECT", connection_id),
-        "isBase64Encoded": False,
-    }
-    if query:
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    if authorizer:
-        event["requestContext"]["authorizer"] = authorizer
-    return event
+    """A $connect event as API Gateway builds it (``wsgate.apigw.events``)."""
+    return events.connect_event(
+        connection(connection_id, authorizer),
+        [("Host", DOMAIN), *(headers or {}).items()],
+        list((query or {}).items()),
+    )
 
 
 def message_event(route_key: str, body: Any, connection_id: str = "conn-1=") -> dict[str, Any]:
-    context = request_context(route_key, "MESSAGE", connection_id)
-    context = {"routeKey": route_key, "messageId": _id(), **context}
-    return {
-        "requestContext": context,
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    """A MESSAGE event for ``route_key``; a ``body`` that is not text is sent as its JSON."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    return events.message_event(connection(connection_id), route_key, text)
 
 
 def disconnect_event(connection_id: str = "conn-1=", code: int = 1001) -> dict[str, Any]:
-    context = request_context("$disconnect", "DISCONNECT", connection_id)
-    context["disconnectStatusCode"] = code
-    context["disconnectReason"] = "Going away"
-    headers = {"Host": context["domainName"], "x-api-key": "", "X-Forwarded-For": ""}
-    return {
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "requestContext": context,
-        "isBase64Encoded": False,
+    """A $disconnect event with close ``code`` and the reason AWS reports with it."""
+    reasons = {
+        limits.CLOSE_NORMAL: limits.REASON_DELETED,
+        limits.CLOSE_GOING_AWAY: limits.REASON_GOING_AWAY,
+        limits.CLOSE_NO_STATUS: limits.REASON_NO_STATUS,
     }
+    return events.disconnect_event(connection(connection_id), code, reasons.get(code, ""))
 
 
 class ApiEvents:

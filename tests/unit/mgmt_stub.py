@@ -24,18 +24,10 @@ import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from wsgate import _clients, metrics
-from wsgate_local.dynamo import create_connection_table
+from wsgate.apigw import management
+from wsgate.apigw.table import create_connection_table
 
 TABLE = "wsgate-test-connections"
-
-ERROR_TYPES = {
-    403: "ForbiddenException",
-    410: "GoneException",
-    413: "PayloadTooLargeException",
-    429: "LimitExceededException",
-    500: "InternalServerErrorException",
-    503: "ServiceUnavailableException",
-}
 
 
 class ManagementStub:
@@ -115,11 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b""
         self.send_response(status)
         if status >= 400:
-            error_type = ERROR_TYPES.get(status, "UnknownError")
-            if document is None:
-                document = {"message": None if status == 410 else error_type}
-            self.send_header("x-amzn-ErrorType", error_type)
-        if document is not None:
+            headers, payload = management.error_answer(status, (document or {}).get("message"))
+            for name, value in headers.items():
+                self.send_header(name, value)
+        elif document is not None:
             payload = json.dumps(document).encode()
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

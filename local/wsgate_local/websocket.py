@@ -13,8 +13,7 @@ from aiohttp import web
 from aiohttp._websocket import reader_py
 from aiohttp.helpers import DEFAULT_CHUNK_SIZE
 from aiohttp.http_websocket import WebSocketError, WSCloseCode
-
-from . import frames
+from wsgate.apigw import limits
 
 _DATA_OPCODES = {0x0, 0x1, 0x2}
 
@@ -22,7 +21,7 @@ _DATA_OPCODES = {0x0, 0x1, 0x2}
 class FrameLimitedReader(reader_py.WebSocketReader):
     """The pure-Python aiohttp frame parser, refusing data frames over ``max_frame``."""
 
-    def __init__(self, *args: Any, max_frame: int = frames.MAX_FRAME_BYTES, **kw: Any) -> None:
+    def __init__(self, *args: Any, max_frame: int = limits.MAX_FRAME_BYTES, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._max_frame = max_frame
 
@@ -42,7 +41,7 @@ class GatewayWebSocket(web.WebSocketResponse):
         # aiohttp refuses a message when its size reaches max_msg_size, so allow exactly 128 KB.
         super().__init__(
             protocols=protocols,
-            max_msg_size=frames.MAX_MESSAGE_BYTES + 1,
+            max_msg_size=limits.MAX_MESSAGE_BYTES + 1,
             compress=False,
             autoping=True,
         )
@@ -56,7 +55,7 @@ class GatewayWebSocket(web.WebSocketResponse):
         self._reader = reader_py.WebSocketDataQueue(
             request._protocol, DEFAULT_CHUNK_SIZE, loop=loop
         )
-        self._parser = FrameLimitedReader(  # type: ignore[assignment]
+        self._parser = FrameLimitedReader(
             self._reader, self._max_msg_size, compress=False, decode_text=True
         )
         request.protocol.set_parser(self._parser)

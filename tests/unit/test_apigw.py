@@ -1,12 +1,15 @@
-"""API Gateway's rules as pure functions: route selection, error frames, ids, policies."""
+"""API Gateway's rules as the core states them: route selection, error frames, ids, policies,
+the @connections wire format and host names."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from wsgate_local import authorizer, events, frames, routing
-from wsgate_local.integration import connect_result, reply_body
+from wsgate.apigw import events, frames, hosts, limits, management, selection
+from wsgate.apigw.proxy import connect_result, reply_body
+from wsgate_local import authorizer
 
 
 @pytest.mark.parametrize(
@@ -23,22 +26,59 @@ from wsgate_local.integration import connect_result, reply_body
         ("\\$default", '{"action": "x"}', "$default"),
         ("action", '{"action": "x"}', "action"),
         ("$request.body.items", '{"items": ["item1", "item2"]}', "[item1, item2]"),
+        ("$request.body.action", '{"action": ["a", "b"]}', "[a, b]"),
+        ("$request.body.action", '{"action": null}', ""),
+        ("$request.body.a[1]", '{"a": ["x", "y"]}', "y"),
+        ("$request.body", '"join"', "join"),
+        ("$request.body", '{"action": "join"}', '{"action":"join"}'),
+        ("${request.body}", "[1, 2]", "[1, 2]"),
+        ("$context.routeKey", '{"action": "join"}', ""),
         ("$request.body.n", '{"n": 3}', "3"),
         ("$request.body.flag", '{"flag": true}', "true"),
         ("$request.body.action", "not json", None),
     ],
 )
 def test_selection_expression_evaluation(expression, body, expected):
-    assert routing.evaluate(expression, body) == expected
+    assert selection.evaluate(expression, body) == expected
+
+
+def test_an_array_selects_the_text_the_aws_guide_shows_in_runtime_and_gateway(monkeypatch):
+    # "if your JSONPath expression returns an array of two elements, that will be presented as
+    # the string "[item1, item2]"" (AWS developer guide, "Working with routes for WebSocket APIs").
+    # The runtime names the same action in its unknown_action frame as the gateway routes by.
+    from wsgate._selection import selected_route
+    from wsgate.events import Event
+
+    body = '{"action": ["a", "b"]}'
+    event = Event({"requestContext": {"routeKey": "$default"}, "body": body})
+    assert selected_route(event) == "[a, b]"
+    assert selection.select_route("$request.body.action", body, {"[a, b]"}) == "[a, b]"
+    monkeypatch.setenv("WSGATE_ROUTE_SELECTION_EXPRESSION", "$request.body")
+    assert selected_route(Event({"body": '"hello"'})) == "hello"
+
+
+def test_only_an_expression_that_reads_the_body_needs_json():
+    assert selection.uses_body("${request.body.service}/x")
+    assert selection.uses_body("$request.body")
+    assert not selection.uses_body("\\$default")
+    assert not selection.uses_body("request.body.action")  # a literal, not a variable
+    assert selection.evaluate("static", "not json") == "static"
+
+
+def test_a_message_selecting_a_lifecycle_route_falls_through_to_default():
+    keys = {"join", "$connect"}
+    assert selection.select_route("$request.body.action", '{"action": "$connect"}', keys) == (
+        "$default"
+    )
 
 
 def test_select_route_falls_back_to_default_or_nothing():
     keys = {"join", "say"}
     expr = "$request.body.action"
-    assert routing.select_route(expr, '{"action": "join"}', keys) == "join"
-    assert routing.select_route(expr, '{"action": "nope"}', keys) == "$default"
-    assert routing.select_route(expr, "{", keys) == "$default"
-    assert routing.select_route(expr, '{"action": "nope"}', keys, has_default=False) is None
+    assert selection.select_route(expr, '{"action": "join"}', keys) == "join"
+    assert selection.select_route(expr, '{"action": "nope"}', keys) == "$default"
+    assert selection.select_route(expr, "{", keys) == "$default"
+    assert selection.select_route(expr, '{"action": "nope"}', keys, has_default=False) is None
 
 
 def test_error_frame_has_api_gateways_exact_spacing():
@@ -98,8 +138,8 @@ def test_connect_event_matches_a_real_capture_field_for_field():
 
 
 def test_disconnect_status_for_a_close_without_code():
-    assert frames.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
-    assert frames.disconnect_status(1001, "") == (1001, "")
+    assert limits.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
+    assert limits.disconnect_status(1001, "") == (1001, "")
 
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/dev/$connect"
@@ -152,3 +192,62 @@ def test_integration_results():
     assert got.subprotocol == "p"
     assert reply_body({"statusCode": 500, "body": "b"}) == "b"
     assert reply_body({"statusCode": 200}) is None
+
+
+def test_management_errors_carry_the_type_botocore_reads():
+    headers, body = management.error_answer(410)
+    assert headers["x-amzn-ErrorType"] == "GoneException"
+    assert json.loads(body) == {"message": None}
+    headers, body = management.error_answer(413, "Message too long. Max 131072")
+    assert headers["x-amzn-ErrorType"] == "PayloadTooLargeException"
+    assert json.loads(body) == {"message": "Message too long. Max 131072"}
+    assert management.error_type(429) == "LimitExceededException"
+    assert management.error_type(403) == "ForbiddenException"
+
+
+def test_get_connection_document_has_iso_times_and_user_agent_only_when_sent():
+    doc = management.connection_document(1731324924553, "1.2.3.4", None, 0)
+    assert doc == {
+        "connectedAt": "2024-11-11T11:35:24.553Z",
+        "identity": {"sourceIp": "1.2.3.4"},
+        "lastActiveAt": "2024-11-11T11:35:24.553Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("domain", "stage", "base_path", "expected"),
+    [
+        (
+            "abc.execute-api.eu-west-1.amazonaws.com",
+            "prod",
+            "",
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+        ),
+        ("ws.example.com", "prod", "", "https://ws.example.com"),
+        ("ws.example.com", "prod", "/chat/", "https://ws.example.com/chat"),
+        ("127.0.0.1:3001", "dev", "", "http://127.0.0.1:3001/dev"),
+        ("[::1]:3001", "dev", "", "http://[::1]:3001/dev"),
+        ("abc.execute-api.eu-west-1.amazonaws.com", None, "", None),
+        ("", "dev", "", None),
+    ],
+)
+def test_management_endpoint_of_a_host(domain, stage, base_path, expected):
+    assert hosts.management_endpoint(domain, stage, base_path) == expected
+
+
+def test_host_of_drops_the_port_but_keeps_ipv6_brackets():
+    assert hosts.host_of("127.0.0.1:3001") == "127.0.0.1"
+    assert hosts.host_of("[::1]:3001") == "[::1]"
+    assert hosts.host_of("example.com") == "example.com"
+    assert hosts.region_of("https://abc.execute-api.ap-southeast-2.amazonaws.com/x") == (
+        "ap-southeast-2"
+    )
+
+
+def test_the_runtime_refuses_a_send_over_the_limit_the_gateway_enforces():
+    from wsgate import messaging
+    from wsgate.errors import PayloadTooLarge
+
+    assert len(messaging.encode(b"x" * limits.MAX_POST_BYTES)) == limits.MAX_POST_BYTES
+    with pytest.raises(PayloadTooLarge):
+        messaging.encode(b"x" * (limits.MAX_POST_BYTES + 1))

@@ -1,8 +1,8 @@
 """API Gateway WebSocket events, built the way API Gateway builds them. Pure functions, no I/O.
 
-The shapes follow real captures (``tests/events/``): key order, which keys appear on which
-event type, id formats and time formats. Callers pass in everything that varies (time, ids,
-headers), so the functions are deterministic and easy to test.
+The shapes follow real captures (``tests/events/``, origins in its PROVENANCE.md): key order,
+which keys appear on which event type, id formats and time formats. Callers pass in everything that
+varies (time, ids, headers), so the functions are deterministic and easy to test.
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ class ConnectionInfo:
     extra_identity: dict[str, Any] = field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
-        """``requestContext.identity``: userAgent only when the client sent one (as observed)."""
+        """``requestContext.identity``: userAgent only when the client sent one, and API key
+        fields before ``sourceIp`` (the order of the captures in ``tests/events``)."""
         ident: dict[str, Any] = {}
         if self.user_agent is not None:
             ident["userAgent"] = self.user_agent
-        ident["sourceIp"] = self.source_ip
         ident.update(self.extra_identity)
+        ident["sourceIp"] = self.source_ip
         return ident
 
 

@@ -141,7 +141,7 @@ class WorkerPool:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "wsgate_local.worker",
+            "wsgate_local.container",
             str(self.source_dir),
             self.handler,
             self.authorizer or "",

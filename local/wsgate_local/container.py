@@ -1,6 +1,6 @@
 """The worker process: one warm "Lambda container" that runs a user's handler.
 
-Started by :mod:`wsgate_local.workers` as ``python -m wsgate_local.worker SOURCE_DIR HANDLER
+Started by :mod:`wsgate_local.pool` as ``python -m wsgate_local.container SOURCE_DIR HANDLER
 [AUTHORIZER]``. It imports the handler once (module state lives as long as the process, as in a
 warm Lambda), then answers one request at a time over its stdin/stdout pipes: each message is a
 4-byte big-endian length and a JSON document. Anything the handler prints goes to stderr, so it

@@ -1,0 +1,160 @@
+"""Route selection: how API Gateway turns a message into a route key.
+
+The rules (AWS developer guide, "Working with routes for WebSocket APIs" and "WebSocket selection
+expressions"):
+
+* ``$name`` and ``${name}`` are variables; ``\\$`` is a literal dollar sign; text around variables
+  is kept; evaluation happens once (the result is not evaluated again);
+* ``request.body`` is the message's JSON payload and what follows it is a JSONPath, so
+  ``$request.body`` alone selects the whole payload and ``$request.body.a.b[0]`` a part of it;
+* "the result will be stringified": a string as it is, a number or boolean as JSON text, and an
+  array "presented as the string ``[item1, item2]``" (the guide's own example), so
+  ``{"action": ["a", "b"]}`` selects ``[a, b]``. How an object is stringified is not documented;
+  compact JSON is used (an inference; route keys are rarely objects);
+* a path that finds nothing (or finds ``null``) resolves to ``""``;
+* a message that is not JSON cannot be evaluated and goes to ``$default``;
+* the result is compared exactly with the route keys; no match goes to ``$default`` when the API
+  has one, otherwise the client gets the Forbidden frame. Custom keys never start with ``$``, so a
+  message selecting ``$connect`` or ``$disconnect`` falls through to ``$default`` (an inference:
+  the guide reserves the ``$`` prefix for the predefined routes).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Collection
+from typing import Any
+
+#: The Terraform module's default ``route_selection_expression``.
+DEFAULT_EXPRESSION = "$request.body.action"
+DEFAULT_ROUTE = "$default"
+
+_BRACED = re.compile(r"\$\{([^}]*)\}")
+_BARE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.\[\]-]*)")
+_PART = re.compile(r"^([^\[]*)((?:\[\d+\])*)$")
+_BODY = "request.body"
+
+#: Stands for "the body was not parsed" (or is not JSON) where ``None`` is a valid JSON value.
+NOT_JSON: Any = object()
+
+
+def stringify(value: Any) -> str:
+    """A selected JSON value as the text API Gateway compares with route keys."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(stringify(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value)
+
+
+def lookup(document: Any, path: str) -> Any:
+    """The value at a dotted JSONPath (``a.b[0].c``) in ``document``; None when it finds nothing."""
+    current = document
+    for part in path.split("."):
+        if part == "":
+            continue
+        found = _PART.match(part)
+        if found is None:
+            return None
+        name, indexes = found.group(1), found.group(2)
+        if name:
+            if not isinstance(current, dict) or name not in current:
+                return None
+            current = current[name]
+        for index in re.findall(r"\d+", indexes):
+            if not isinstance(current, list) or int(index) >= len(current):
+                return None
+            current = current[int(index)]
+    return current
+
+
+@functools.lru_cache(maxsize=64)
+def parse(expression: str) -> tuple[tuple[bool, str], ...]:
+    """Split an expression once into ``(is_variable, text)`` parts; ``\\$`` becomes ``$``."""
+    parts: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i, n = 0, len(expression)
+    while i < n:
+        char = expression[i]
+        if char == "\\" and i + 1 < n and expression[i + 1] == "$":
+            literal.append("$")
+            i += 2
+            continue
+        if char == "$":
+            found = _BRACED.match(expression, i) or _BARE.match(expression, i)
+            if found:
+                if literal:
+                    parts.append((False, "".join(literal)))
+                    literal = []
+                parts.append((True, found.group(1).strip()))
+                i = found.end()
+                continue
+        literal.append(char)
+        i += 1
+    if literal:
+        parts.append((False, "".join(literal)))
+    return tuple(parts)
+
+
+def uses_body(expression: str) -> bool:
+    """Whether the expression reads the message body (and so needs it to be JSON)."""
+    return any(is_var and _is_body(text) for is_var, text in parse(expression))
+
+
+def _is_body(name: str) -> bool:
+    return name == _BODY or name.startswith(_BODY + ".")
+
+
+def _variable(name: str, document: Any) -> str:
+    if not _is_body(name):
+        return ""  # WebSocket route selection reads only the body
+    return stringify(lookup(document, name[len(_BODY) :]))
+
+
+def parse_body(body: str | None) -> Any:
+    """The body as JSON, or :data:`NOT_JSON` when it is missing or not JSON."""
+    if body is None:
+        return NOT_JSON
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
+        return NOT_JSON
+
+
+def evaluate(expression: str, body: str | None, *, document: Any = NOT_JSON) -> str | None:
+    """Evaluate a route selection expression against a message.
+
+    ``document`` may pass the body already parsed (the runtime has it); otherwise ``body`` is
+    parsed here. Returns None when the expression reads the body and it is not JSON: such a
+    message goes to ``$default``.
+    """
+    parts = parse(expression)
+    if uses_body(expression):
+        if document is NOT_JSON:
+            document = parse_body(body)
+        if document is NOT_JSON:
+            return None
+    return "".join(_variable(text, document) if is_var else text for is_var, text in parts)
+
+
+def select_route(
+    expression: str,
+    body: str | None,
+    route_keys: Collection[str],
+    *,
+    has_default: bool = True,
+) -> str | None:
+    """The route key a message goes to, or None when nothing matches and the API has no
+    ``$default`` route (the client then gets the Forbidden frame)."""
+    selected = evaluate(expression, body)
+    if selected is not None and not selected.startswith("$") and selected in route_keys:
+        return selected
+    return DEFAULT_ROUTE if has_default else None

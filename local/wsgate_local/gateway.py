@@ -1,0 +1,218 @@
+"""The local gateway: one aiohttp server that plays API Gateway for a handler directory.
+
+``/{stage}`` upgrades to a WebSocket; ``/{stage}/@connections/{id}`` is the management API;
+``/`` serves the example's ``static/`` page. :class:`Gateway` owns the lifecycle (bind, start
+DynamoDB and the workers, reload on code changes, stop) and wires the parts, each with one job:
+
+* :mod:`.handshake`: the upgrade (authorizer, ``$connect``), giving an open connection;
+* :mod:`.session`: an open connection's frames, timers and ``$disconnect``;
+* :mod:`.dispatch`: one message through route selection to the handler and back;
+* :mod:`.delivery`: every write to a client's socket, and server-side closes;
+* :mod:`.management`: the @connections API, over the registry and delivery only;
+* :mod:`.invoker` and :mod:`.pool`: events run in warm worker processes (:mod:`.container`);
+* :mod:`.static`: the static page.
+
+API Gateway's own rules (events, selection, limits, frames) come from :mod:`wsgate.apigw`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import Any
+
+from aiohttp import web
+from wsgate.apigw import limits
+
+from . import management, static
+from .config import GatewayConfig
+from .connections import Connection, Registry
+from .delivery import Delivery
+from .dispatch import Dispatcher
+from .dynamo import LocalDynamo
+from .environment import lambda_environment, source_snapshot
+from .eventlog import EventLog
+from .faults import Faults
+from .handshake import Handshake
+from .invoker import Invoker
+from .pool import WorkerPool
+from .session import Session
+
+
+class HandlerLoadError(Exception):
+    """The handler module cannot be imported; the message is its traceback."""
+
+
+class Gateway:
+    """API Gateway, locally. ``await start()``, then ``ws_url``/``endpoint``; ``await stop()``."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3001,
+        workers: int = 4,
+        idle_timeout: float = limits.IDLE_TIMEOUT_S,
+        max_duration: float = limits.MAX_DURATION_S,
+        log: EventLog | None = None,
+        reload_interval: float | None = 1.0,
+        faults: Faults | None = None,
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.log = log or EventLog()
+        self.reload_interval = reload_interval
+        self.faults = faults
+        self.registry = Registry()
+        self.dynamo = LocalDynamo(config.table_name, config.region)
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        # Events wait in the invoker until DynamoDB and the workers are up: the port is bound
+        # earlier, so "port in use" is reported at once.
+        self.invoker = Invoker(config.integration_timeout_ms, self.log)
+        self.delivery = Delivery(self._spawn)
+        self.handshake = Handshake(config, self.invoker, self.registry, self.log)
+        self.session = Session(
+            invoker=self.invoker,
+            dispatcher=Dispatcher(config, self.invoker, self.delivery, self.log),
+            delivery=self.delivery,
+            registry=self.registry,
+            log=self.log,
+            spawn=self._spawn,
+            stopping=lambda: self._stopping,
+            idle_timeout=idle_timeout,
+            max_duration=max_duration,
+            faults=faults,
+        )
+
+    # -- where it listens ---------------------------------------------------------------------
+
+    @property
+    def stage(self) -> str:
+        return self.config.stage_name
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/{self.stage}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}/{self.stage}"
+
+    @property
+    def page_url(self) -> str | None:
+        return f"http://{self.host}:{self.port}/" if self.config.static_dir else None
+
+    @property
+    def pool(self) -> WorkerPool | None:
+        """The worker pool, once started."""
+        return self.invoker.pool
+
+    @property
+    def idle_timeout(self) -> float:
+        return self.session.idle_timeout
+
+    @property
+    def max_duration(self) -> float:
+        return self.session.max_duration
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * limits.MAX_POST_BYTES)
+        app.add_routes(
+            management.routes(
+                self.stage, self.registry, self.delivery, self.log.write, faults=self.faults
+            )
+        )
+        app.router.add_get(f"/{self.stage}", self._websocket, allow_head=False)
+        if self.config.static_dir is not None:
+            app.add_routes(static.routes(self.config.static_dir))
+        return app
+
+    async def start(self) -> None:
+        """Start DynamoDB, bind the port, start the workers (raises HandlerLoadError)."""
+        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            raise
+        # moto starts in a thread while the workers start.
+        self.dynamo.reserve()
+        dynamo_started = asyncio.ensure_future(asyncio.to_thread(self.dynamo.start))
+        sockets = getattr(site._server, "sockets", None)
+        if self.port == 0 and sockets:
+            self.port = sockets[0].getsockname()[1]
+        env = lambda_environment(self.config, self.endpoint, self.dynamo.url)
+        pool = WorkerPool(
+            self.config.source_dir,
+            self.config.handler,
+            self.config.authorizer_handler,
+            env,
+            self.workers,
+            on_load_error=lambda trace: self.log.write(
+                "cannot import the handler (events will fail until it is fixed):\n" + trace.rstrip()
+            ),
+        )
+        self.invoker.pool = pool  # stopped by stop() even if the start fails
+        load_error = (await asyncio.gather(pool.start(), dynamo_started))[0]
+        if load_error:
+            await self.stop()
+            raise HandlerLoadError(load_error)
+        self.invoker.ready(pool)
+        if self.reload_interval:
+            self._spawn(self._watch_sources(self.reload_interval))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for conn in list(self.registry.live.values()):
+            if conn.ws is not None and not conn.ws.closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        conn.ws.close(
+                            code=limits.CLOSE_GOING_AWAY, message=limits.REASON_GOING_AWAY.encode()
+                        ),
+                        1,
+                    )
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.invoker.pool is not None:
+            await self.invoker.pool.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await asyncio.to_thread(self.dynamo.stop)
+        self.log.flush()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _watch_sources(self, interval: float) -> None:
+        last = source_snapshot(self.config.source_dir)
+        while True:
+            await asyncio.sleep(interval)
+            now = source_snapshot(self.config.source_dir)
+            if now != last and self.invoker.pool is not None:
+                last = now
+                self.invoker.pool.reload()
+                self.log.write("source changed: reloading workers")
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        opened = await self.handshake.open(request, self.port)
+        if not isinstance(opened, Connection):
+            return opened
+        ws = opened.ws
+        assert ws is not None
+        await self.session.serve(opened, ws)
+        return ws
