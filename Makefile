@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
+.PHONY: zappa-suite
 .PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps wscat-deps clean
 
 # The demo needs only the local gateway (the [local] extra), not the test and lint tools.
 demo: local-deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
-test: deps terraform-deps checkov-deps browser-deps wscat-deps
+test: deps terraform-deps checkov-deps browser-deps zappa-suite wscat-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -78,6 +79,11 @@ wscat-deps:
 	@if [ -x tools/wscat/node_modules/.bin/wscat ]; then :; \
 	elif command -v npm >/dev/null; then npm ci --prefix tools/wscat --no-audit --no-fund --silent; \
 	else echo "no npm: the wscat tests will be skipped"; fi
+
+# Zappa's own WebSocket tests (tests/zappa): the zappa==0.63.0 sdist from PyPI, pinned and
+# SHA-256-checked, cached in .cache/zappa; only its test files are extracted.
+zappa-suite: deps
+	$(BIN)/python tests/zappa/zappa_upstream.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .tfoffline

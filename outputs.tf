@@ -93,3 +93,23 @@ output "package" {
     source_code_hash = data.archive_file.this.output_base64sha256
   }
 }
+
+################################################################################
+# HTTP API (http.tf; null unless http_api = true)
+################################################################################
+
+output "http_api_url" {
+  description = "With `http_api = true`: the HTTP API's URL (`https://{api-id}.execute-api.{region}.amazonaws.com/`), where the app's HTTP routes answer; otherwise null."
+  # The $default stage is served at the API endpoint itself, with no stage in the path.
+  value = var.http_api ? "${aws_apigatewayv2_api.http[0].api_endpoint}/" : null
+}
+
+output "http_api_id" {
+  description = "With `http_api = true`: the HTTP API's id; otherwise null."
+  value       = var.http_api ? aws_apigatewayv2_api.http[0].id : null
+}
+
+output "http_api_log_group_name" {
+  description = "With `http_api = true`: the CloudWatch log group of the HTTP API's access logs; otherwise null."
+  value       = var.http_api ? aws_cloudwatch_log_group.http[0].name : null
+}

@@ -425,3 +425,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+################################################################################
+# HTTP API (http.tf)
+################################################################################
+
+variable "http_api" {
+  description = "Also put an API Gateway HTTP API (one `$default` route, payload format 2.0) in front of the dispatcher, for apps that serve HTTP routes from the same function (a Zappa app's Flask or Django views through `wsgate.compat.zappa.handler`). Its URL is the `http_api_url` output."
+  type        = bool
+  default     = false
+}

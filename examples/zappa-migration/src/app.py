@@ -1,41 +1,47 @@
-"""A Zappa WebSocket app, moved to wsgate by changing one import.
+"""Zappa's decorator app, moved to wsgate. The one changed line is the ``zappa.websocket`` import.
 
-Before (Zappa)::
+Zappa deployed it with ``zappa_settings.json``::
 
-    from zappa.websocket import on_connect, on_disconnect, on_message, send_message
+    {"dev": {"app_function": "app.app", "websocket_handler_module": "app"}}
 
-After (wsgate)::
-
-    from wsgate.compat.zappa import on_connect, on_disconnect, on_message, send_message
-
-The handlers below are unchanged Zappa code: they take the raw ``(event, context)`` and return
-a proxy response. ``send_message`` now finds the management endpoint from ``WSGATE_ENDPOINT``
-(set by the module), so it also works behind a custom domain.
+Here ``main.tf`` says the same with ``WSGATE_ZAPPA_APP_FUNCTION`` and ``WSGATE_ZAPPA_MODULE``.
 """
 
 import json
+import logging
 
+from flask import Flask
 from wsgate.compat.zappa import on_connect, on_disconnect, on_message, send_message
+
+logger = logging.getLogger(__name__)
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return {"status": "ok"}
 
 
 @on_connect
-def connect(event, context):
-    print("connected", event["requestContext"]["connectionId"])
+def handle_connect(event, context):
+    connection_id = event["requestContext"]["connectionId"]
+    logger.info("Client connected: %s", connection_id)
     return {"statusCode": 200}
 
 
 @on_disconnect
-def disconnect(event, context):
-    print("disconnected", event["requestContext"]["connectionId"])
+def handle_disconnect(event, context):
+    connection_id = event["requestContext"]["connectionId"]
+    logger.info("Client disconnected: %s", connection_id)
     return {"statusCode": 200}
 
 
 @on_message
-def message(event, context):
+def handle_message(event, context):
+    body = event.get("body", "{}")
+    data = json.loads(body)
+    # Echo the message back to the sender
     connection_id = event["requestContext"]["connectionId"]
-    try:
-        payload = json.loads(event.get("body") or "{}")
-    except ValueError:
-        payload = {"text": event.get("body")}
-    send_message(connection_id, {"echo": payload})
+    send_message(connection_id, {"echo": data})
     return {"statusCode": 200}

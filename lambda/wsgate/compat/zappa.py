@@ -1,34 +1,59 @@
 """Zappa's WebSocket names on wsgate: move a Zappa app over by changing one import.
 
 ``from zappa.websocket import on_connect, on_disconnect, on_message, send_message`` becomes
-``from wsgate.compat.zappa import ...``; nothing else in the app changes. As in Zappa, handlers
-take the raw ``(event, context)`` and return a proxy response such as ``{"statusCode": 200}``;
-``on_message`` handles every message; a ``ZappaWebSocketServer`` subclass registers the methods
-it overrides; registering a route again replaces the earlier handler.
+``from wsgate.compat.zappa import ...``; the handlers stay as they are. The Lambda handler is
+:func:`handler` (handler string ``wsgate.compat.zappa.handler``). It behaves like Zappa's
+``LambdaHandler`` for the events a Zappa WebSocket app gets:
 
-The Lambda handler is :func:`handler` (handler string ``wsgate.compat.zappa.handler``). On its
-first call it imports the module named by ``WSGATE_ZAPPA_MODULE`` (default ``app``) if nothing
-is registered yet, the way Zappa imports the module that uses its decorators. Unlike Zappa,
-:func:`send_message` finds the management endpoint with wsgate's discovery (``WSGATE_ENDPOINT``,
-then the current event), so it works behind a custom domain and from Lambdas that are not
-WebSocket handlers; connection-store glue, logging and error frames are wsgate's.
+* WebSocket events (``CONNECT``, ``MESSAGE``, ``DISCONNECT``) go to the registered functions,
+  called with the raw ``(event, context)`` (or ``(event)``, or ``()``, as their signature asks);
+  the dict a handler returns is the Lambda's result, unchanged; ``None`` means ``{"statusCode":
+  200}``. An exception propagates to Lambda (its Errors metric, Sentry, a retry policy see it)
+  and API Gateway answers the client as for any failed integration.
+* Before the first WebSocket event is dispatched, the module named by ``WSGATE_ZAPPA_MODULE``
+  (Zappa's ``websocket_handler_module``; default ``app``) is imported if nothing is registered,
+  and the registry is validated once: ``@on_connect`` and ``@on_message`` are required.
+* Each WebSocket event sets ``REQUEST_DOMAIN_NAME`` and ``STAGE`` in ``os.environ``, as Zappa
+  does, and ``WEBSOCKET_API_GATEWAY_ENDPOINT`` (the ``https://.../stage`` management endpoint).
+  They stay set after the invocation, so threads the handler starts and later sends work.
+* HTTP events (API Gateway HTTP API v2, REST API v1, an ALB) go to the app's WSGI or ASGI
+  application, as Zappa's ``app_function`` did (see :mod:`wsgate.compat._zappa_http`).
+
+Where wsgate differs from Zappa on purpose (each one keeps a Zappa app working):
+
+* ``$disconnect`` without an ``@on_disconnect`` handler is accepted; Zappa would run the
+  ``@on_message`` handler with the disconnect event.
+* ``send_message`` prefers ``WSGATE_ENDPOINT`` (set by the Terraform module and by ``wsgate
+  local``) over ``REQUEST_DOMAIN_NAME``/``STAGE``, so it works behind a custom domain and from a
+  Lambda that never saw a WebSocket event.
+* A ``TypeError`` raised inside a handler propagates; Zappa took it for a signature mismatch and
+  called the handler again with fewer arguments.
+* With a connection table (``WSGATE_TABLE``), connections are recorded on ``$connect`` and
+  removed on ``$disconnect`` or when a send finds them gone, so ``wsgate.rooms`` and
+  ``wsgate.broadcast`` work next to the Zappa handlers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from ..app import CONNECT, DEFAULT, DISCONNECT, App, describe
-from ..errors import ConfigurationError
-from ..events import Event
-from ..responses import Response
+from .. import ConfigurationError, Gone
+from . import _zappa_http
 
 __all__ = [
+    "ENV_REQUEST_DOMAIN_NAME",
+    "ENV_STAGE",
+    "LambdaHandler",
     "WebSocketConfigurationError",
+    "ZappaGoneError",
     "ZappaWebSocketServer",
     "get_handler",
     "handler",
@@ -41,63 +66,64 @@ __all__ = [
     "validate_registry",
 ]
 
-ZappaHandler = Callable[[Any, Any], Any]
+ZappaHandler = Callable[..., Any]
 F = TypeVar("F", bound=ZappaHandler)
 
+CONNECT, DISCONNECT, DEFAULT = "$connect", "$disconnect", "$default"
 REQUIRED_ROUTES = (CONNECT, DEFAULT)
-_DECORATOR_OF = {CONNECT: "@on_connect", DEFAULT: "@on_message", DISCONNECT: "@on_disconnect"}
+_DECORATOR_OF = {CONNECT: "@on_connect", DEFAULT: "@on_message"}
+_WEBSOCKET_EVENT_TYPES = ("CONNECT", "MESSAGE", "DISCONNECT")
+
+#: The variables Zappa's handler sets on every WebSocket event, under Zappa's names.
+ENV_REQUEST_DOMAIN_NAME = "REQUEST_DOMAIN_NAME"
+ENV_STAGE = "STAGE"
+ENV_MANAGEMENT_ENDPOINT = "WEBSOCKET_API_GATEWAY_ENDPOINT"
+#: The module whose decorators register the handlers (Zappa's ``websocket_handler_module``).
+ENV_HANDLER_MODULE = "WSGATE_ZAPPA_MODULE"
 
 _log = logging.getLogger("wsgate.compat.zappa")
-_app = App()
-#: Route key -> the Zappa-style function registered for it (filled at import, read after).
+
+#: Route key -> the function registered for it (filled at import, read after).
 _registry: dict[str, ZappaHandler] = {}
+#: Set once the registry has been checked (at the first WebSocket event), as in Zappa.
+_validated = False
+#: The cached @connections client and the endpoint it was made for (Zappa's names, so tests
+#: written for Zappa that reset or replace them keep working).
+_ws_client: Any = None
+_ws_client_endpoint: str | None = None
+_client_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    # ``zappa.websocket.boto3`` is what tests patch (``patch("zappa.websocket.boto3.client")``);
+    # boto3 is imported on that first look, not at import, so cold starts stay short.
+    if name == "boto3":
+        import boto3  # type: ignore[import-untyped,unused-ignore]
+
+        return boto3
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WebSocketConfigurationError(ConfigurationError):
     """Handlers are registered but ``$connect`` or ``$default`` has none (Zappa's check)."""
 
 
-def _adapt(fn: ZappaHandler) -> Callable[[Event], Any]:
-    """Call a Zappa handler with the raw event and turn its proxy dict into a ``Response``."""
-
-    def call(event: Event) -> Any:
-        result = fn(event.raw, event.lambda_context)
-        if isinstance(result, Mapping) and "statusCode" in result:
-            return Response(
-                status=int(result["statusCode"]),
-                body=result.get("body"),
-                headers=result.get("headers"),
-            )
-        return result
-
-    call.__qualname__ = getattr(fn, "__qualname__", "handler")
-    call.__module__ = getattr(fn, "__module__", __name__)
-    return call
-
-
-def _register(key: str, fn: ZappaHandler) -> None:
-    previous = _registry.get(key)
-    if previous is not None and previous is not fn:
-        _log.info("%s replaces %s for %s", describe(fn), describe(previous), key)
-    _registry[key] = fn
-    _app._set_route(key, _adapt(fn))
-
-
+# -- registration -----------------------------------------------------------------------------
 def on_connect(func: F) -> F:
     """Register ``func(event, context)`` for ``$connect``."""
-    _register(CONNECT, func)
+    _registry[CONNECT] = func
     return func
 
 
 def on_disconnect(func: F) -> F:
     """Register ``func(event, context)`` for ``$disconnect``."""
-    _register(DISCONNECT, func)
+    _registry[DISCONNECT] = func
     return func
 
 
 def on_message(func: F) -> F:
     """Register ``func(event, context)`` for every message (the ``$default`` route)."""
-    _register(DEFAULT, func)
+    _registry[DEFAULT] = func
     return func
 
 
@@ -105,7 +131,7 @@ class ZappaWebSocketServer:
     """Subclass and override ``on_connect``, ``on_disconnect`` and/or ``on_message``.
 
     Only overridden methods are registered, when the class is defined; one instance per class
-    is created on the first event.
+    is created on its first event.
     """
 
     _instance: ClassVar[Any] = None
@@ -116,9 +142,9 @@ class ZappaWebSocketServer:
         base = ZappaWebSocketServer
         for key, name in ((CONNECT, "on_connect"), (DISCONNECT, "on_disconnect")):
             if getattr(cls, name) is not getattr(base, name):
-                _register(key, _bound(cls, name))
+                _registry[key] = _bound(cls, name)
         if cls.on_message is not base.on_message:
-            _register(DEFAULT, _bound(cls, "on_message"))
+            _registry[DEFAULT] = _bound(cls, "on_message")
 
     @classmethod
     def _get_instance(cls) -> Any:
@@ -145,20 +171,6 @@ def _bound(cls: type[ZappaWebSocketServer], name: str) -> ZappaHandler:
     return call
 
 
-def send_message(connection_id: Any, data: Any) -> None:
-    """Send ``data`` (dict → JSON, str → UTF-8, bytes raw) to a connection.
-
-    ``connection_id`` may also be an event dict (older Zappa releases took the event).
-    """
-    from ..messaging import send
-
-    if isinstance(connection_id, Mapping):
-        connection_id = (connection_id.get("requestContext") or {}).get("connectionId")
-    if not isinstance(connection_id, str) or not connection_id:
-        raise ValueError("send_message needs a connection id (or an event that carries one)")
-    send(connection_id, data)
-
-
 def get_handler(route_key: str) -> ZappaHandler | None:
     """The function registered for ``route_key``, falling back to ``$default``; else None."""
     return _registry.get(route_key) or _registry.get(DEFAULT)
@@ -169,53 +181,306 @@ def is_websocket_event(event: Any) -> bool:
     if not isinstance(event, Mapping):
         return False
     context = event.get("requestContext")
-    return isinstance(context, Mapping) and context.get("eventType") in (
-        "CONNECT",
-        "MESSAGE",
-        "DISCONNECT",
-    )
+    return isinstance(context, Mapping) and context.get("eventType") in _WEBSOCKET_EVENT_TYPES
 
 
 def validate_registry() -> None:
-    """Raise ``WebSocketConfigurationError`` if handlers exist but ``$connect``/``$default`` not."""
+    """Raise ``WebSocketConfigurationError`` if handlers exist but ``$connect``/``$default`` not.
+
+    Checks once, like Zappa: later calls return at once.
+    """
+    global _validated
+    if _validated:
+        return
+    _validated = True
     if not _registry:
         return
     missing = [key for key in REQUIRED_ROUTES if key not in _registry]
     if missing:
         names = ", ".join(_DECORATOR_OF[key] for key in missing)
         raise WebSocketConfigurationError(
-            f"WebSocket handlers are registered but these routes have none: {names}. "
+            f"WebSocket handlers are registered but these required routes have none: {names}. "
             "Define handlers for $connect and $default ($disconnect is optional)."
         )
 
 
-def _import_app_module() -> None:
-    """Import the user's module once, so its decorators fill the registry."""
-    if _registry:
+# -- sending ----------------------------------------------------------------------------------
+class ZappaGoneError(Exception):
+    """The connection is gone (HTTP 410): botocore's ``ClientError`` *and* ``wsgate.Gone``.
+
+    Made by :func:`send_message` from the ``GoneException`` botocore raised, so both
+    ``except ClientError`` with ``e.response["Error"]["Code"] == "GoneException"`` (Zappa code)
+    and ``except wsgate.Gone`` (wsgate code) catch it.
+    """
+
+
+def _gone_error(exc: Any, connection_id: str) -> Exception:
+    """``exc`` (a botocore ClientError for GoneException) as a ZappaGoneError of both kinds."""
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped,unused-ignore]
+
+    cls = _GONE_CLASS.get("cls")
+    if cls is None:
+        # Built on first use: botocore is not imported until something is sent.
+        cls = type("ZappaGoneError", (ZappaGoneError, ClientError, Gone), {"__module__": __name__})
+        _GONE_CLASS["cls"] = cls
+    error: Any = Exception.__new__(cls)
+    ClientError.__init__(error, exc.response, exc.operation_name)
+    error.args = exc.args  # ClientError's own message, not Gone's
+    error.connection_id = connection_id
+    return error  # type: ignore[no-any-return]
+
+
+_GONE_CLASS: dict[str, type[Exception]] = {}
+
+
+def _management_endpoint() -> str:
+    """``WSGATE_ENDPOINT`` if set, else the endpoint of the last WebSocket event seen."""
+    explicit = os.environ.get("WSGATE_ENDPOINT", "").strip()
+    if explicit:
+        return explicit.rstrip("/")
+    domain = os.environ.get(ENV_REQUEST_DOMAIN_NAME, "").strip()
+    stage = os.environ.get(ENV_STAGE, "").strip()
+    if domain and stage:
+        from ..endpoint import endpoint_from_event
+
+        found = endpoint_from_event({"requestContext": {"domainName": domain, "stage": stage}})
+        if found:
+            return found
+    raise ConfigurationError(
+        "send_message has no @connections endpoint: set WSGATE_ENDPOINT "
+        "(the wsgate module sets it on its functions), or send from a function that has "
+        "handled a WebSocket event (that sets REQUEST_DOMAIN_NAME and STAGE)"
+    )
+
+
+def _get_ws_client() -> Any:
+    """The cached ``apigatewaymanagementapi`` client for the current endpoint."""
+    global _ws_client, _ws_client_endpoint
+    endpoint = _management_endpoint()
+    client = _ws_client
+    if client is not None and _ws_client_endpoint == endpoint:
+        return client
+    with _client_lock:  # boto3's default session is not safe to create clients from threads
+        if _ws_client is None or _ws_client_endpoint != endpoint:
+            import boto3  # type: ignore[import-untyped,unused-ignore]
+
+            _ws_client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+            _ws_client_endpoint = endpoint
+        return _ws_client
+
+
+def _encode(data: Any) -> bytes:
+    """Zappa's encoding: bytes as they are, str as UTF-8, anything else ``json.dumps``'d."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return json.dumps(data).encode("utf-8")
+
+
+def send_message(connection_id: Any, data: Any) -> None:
+    """Send ``data`` to a connection with the stock boto3 client (one PostToConnection call).
+
+    ``data``: ``bytes`` are sent as they are, ``str`` as UTF-8, anything else as
+    ``json.dumps(data)``. Errors are botocore ``ClientError``s with API Gateway's codes; a gone
+    connection raises :class:`ZappaGoneError`, also a ``wsgate.Gone``. ``connection_id`` may
+    also be an event dict (older Zappa releases took the event).
+    """
+    if isinstance(connection_id, Mapping):
+        connection_id = (connection_id.get("requestContext") or {}).get("connectionId")
+    if not isinstance(connection_id, str) or not connection_id:
+        raise ValueError("send_message needs a connection id (or an event that carries one)")
+    payload = _encode(data)
+    client = _get_ws_client()
+    try:
+        client.post_to_connection(ConnectionId=connection_id, Data=payload)
+    except Exception as exc:
+        response = getattr(exc, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, Mapping) else None
+        if code == "GoneException":
+            _forget(connection_id)
+            raise _gone_error(exc, connection_id) from exc
+        raise
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+def _call(fn: ZappaHandler, event: Any, context: Any) -> Any:
+    """Call ``fn`` with as many of ``(event, context)`` as its signature takes."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin or C callable: give it both
+        return fn(event, context)
+    for args in ((event, context), (event,), ()):
+        try:
+            signature.bind(*args)
+        except TypeError:
+            continue
+        return fn(*args)
+    raise TypeError(
+        f"{getattr(fn, '__qualname__', fn)!r} cannot be called with (event, context), (event) "
+        "or (); a WebSocket handler takes at most two arguments"
+    )
+
+
+def _set_environment(request_context: Mapping[str, Any]) -> None:
+    """Zappa's per-event environment, plus the management endpoint it implies."""
+    domain = request_context.get("domainName")
+    stage = request_context.get("stage")
+    if isinstance(domain, str) and domain:
+        os.environ[ENV_REQUEST_DOMAIN_NAME] = domain
+    if isinstance(stage, str) and stage:
+        os.environ[ENV_STAGE] = stage
+    # An event with no domain name (a hand-made test event) has no endpoint to point at.
+    with contextlib.suppress(ConfigurationError):
+        os.environ[ENV_MANAGEMENT_ENDPOINT] = _management_endpoint()
+
+
+def _import_handler_module(module: str | None) -> None:
+    """Import the module whose decorators fill the registry (once; nothing to do if filled)."""
+    if _registry or not module:
         return
-    module = os.environ.get("WSGATE_ZAPPA_MODULE", "app")
     try:
         importlib.import_module(module)
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name != module and not module.startswith(f"{exc.name}."):
+            raise  # the module exists but imports something missing: show that
         raise ConfigurationError(
-            f"no Zappa-style handlers are registered and module {module!r} could not be "
-            "imported; set WSGATE_ZAPPA_MODULE to the module that uses the decorators"
+            f"no Zappa-style handlers are registered and module {module!r} does not exist; "
+            f"set {ENV_HANDLER_MODULE} to the module that uses the decorators "
+            "(Zappa's websocket_handler_module)"
         ) from exc
 
 
-def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+def dispatch_websocket(event: Mapping[str, Any], context: Any) -> Any:
+    """Run the registered handler for one WebSocket event and return its result unchanged."""
+    request_context = event["requestContext"]
+    _set_environment(request_context)
+    validate_registry()
+    route_key = request_context.get("routeKey") or DEFAULT
+    fn = _registry.get(DISCONNECT) if route_key == DISCONNECT else get_handler(route_key)
+    connection_id = request_context.get("connectionId")
+    stored = route_key == CONNECT and _remember(event, connection_id)
+    try:
+        result = None if fn is None else _call(fn, event, context)
+    except BaseException:
+        if stored:
+            _forget(connection_id)
+        raise
+    finally:
+        if route_key == DISCONNECT:
+            _forget(connection_id)
+    if result is None:
+        return {"statusCode": 200}
+    if stored and isinstance(result, Mapping) and not _accepted(result):
+        _forget(connection_id)
+    return result
+
+
+def _accepted(result: Mapping[str, Any]) -> bool:
+    try:
+        return 200 <= int(result.get("statusCode", 200)) < 300
+    except (TypeError, ValueError):
+        return False
+
+
+def _remember(event: Mapping[str, Any], connection_id: Any) -> bool:
+    """Record a new connection when a connection table is configured."""
+    if not isinstance(connection_id, str) or not os.environ.get("WSGATE_TABLE", "").strip():
+        return False
+    from .. import connections
+
+    context = event.get("requestContext") or {}
+    identity = context.get("identity")
+    authorizer = context.get("authorizer")
+    principal = authorizer.get("principalId") if isinstance(authorizer, Mapping) else None
+    connections.put(
+        connection_id,
+        connected_at=context.get("connectedAt"),
+        identity=dict(identity) if isinstance(identity, Mapping) else None,
+        principal=principal if isinstance(principal, str) else None,
+    )
+    return True
+
+
+def _forget(connection_id: Any) -> None:
+    """Remove a connection and its rooms from the table, if one is configured; never raises."""
+    if not isinstance(connection_id, str) or not os.environ.get("WSGATE_TABLE", "").strip():
+        return
+    try:
+        from .. import connections
+
+        connections.delete(connection_id)
+    except Exception:
+        _log.exception("could not remove connection %s from the table", connection_id)
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> Any:
     """The Lambda handler: ``wsgate.compat.zappa.handler``."""
-    if not _registry:
-        _import_app_module()
-    return _app(event, context)
-
-
-def _reset() -> None:
-    """Forget every registration (tests load several apps in one process)."""
-    global _app
-    _registry.clear()
-    _app = App()
+    if is_websocket_event(event):
+        _import_handler_module(os.environ.get(ENV_HANDLER_MODULE, "app"))
+        return dispatch_websocket(event, context)
+    return _zappa_http.handle(event, context, os.environ.get(_zappa_http.ENV_APP_FUNCTION))
 
 
 #: Zappa's generated handler is named ``lambda_handler``; both names work.
 lambda_handler = handler
+
+
+class LambdaHandler:
+    """Zappa's ``LambdaHandler``, configured by a settings module instead of the environment.
+
+    ``LambdaHandler("zappa_settings").handler(event, context)`` reads ``API_STAGE``,
+    ``APP_MODULE``/``APP_FUNCTION`` and ``WEBSOCKET_HANDLER_MODULE`` from the module, the way
+    Zappa's generated ``zappa_settings.py`` configures it; tests written against Zappa's handler
+    run unchanged. One instance per process, as in Zappa.
+    """
+
+    __instance: ClassVar[LambdaHandler | None] = None
+    settings: ClassVar[Any] = None
+    settings_name: ClassVar[str | None] = None
+
+    def __new__(cls, settings_name: str = "zappa_settings", session: Any = None) -> LambdaHandler:
+        if LambdaHandler.__instance is None:
+            LambdaHandler.__instance = object.__new__(cls)
+        return LambdaHandler.__instance
+
+    def __init__(self, settings_name: str = "zappa_settings", session: Any = None) -> None:
+        if self.settings is not None:
+            return
+        settings = importlib.import_module(settings_name)
+        type(self).settings = settings
+        type(self).settings_name = settings_name
+        stage = getattr(settings, "API_STAGE", None)
+        if stage:
+            os.environ[ENV_STAGE] = stage
+        for key, value in (getattr(settings, "ENVIRONMENT_VARIABLES", None) or {}).items():
+            os.environ[str(key)] = str(value)
+        self.app_function: str | None = None
+        app_module = getattr(settings, "APP_MODULE", None)
+        app_function = getattr(settings, "APP_FUNCTION", None)
+        if app_module and app_function:
+            self.app_function = f"{app_module}.{app_function}"
+            importlib.import_module(app_module)  # Zappa loads the app when the handler starts
+        ws_module = getattr(settings, "WEBSOCKET_HANDLER_MODULE", None)
+        if ws_module:
+            _import_handler_module(ws_module)
+
+    def handler(self, event: Mapping[str, Any], context: Any) -> Any:
+        """Dispatch one event: WebSocket to the registry, HTTP to the app."""
+        if is_websocket_event(event):
+            return dispatch_websocket(event, context)
+        return _zappa_http.handle(event, context, self.app_function)
+
+    @classmethod
+    def lambda_handler(cls, event: Mapping[str, Any], context: Any) -> Any:
+        return cls().handler(event, context)
+
+
+def _reset() -> None:
+    """Forget every registration and cached client (tests load several apps in one process)."""
+    global _validated, _ws_client, _ws_client_endpoint
+    _registry.clear()
+    _validated = False
+    _ws_client = None
+    _ws_client_endpoint = None
+    _zappa_http.reset()
