@@ -40,19 +40,44 @@ locals {
     # Lets the runtime name the action of a message that matched no route.
     WSGATE_ROUTE_SELECTION_EXPRESSION = var.route_selection_expression
   })
-  authorizer_env = merge(var.environment, {
+  # The authorizer gets its own variables only: the dispatcher's (var.environment) may hold
+  # settings the authorizer has no business seeing.
+  authorizer_env = merge(var.authorizer_environment, {
     WSGATE_LOG_LEVEL = var.log_level
   })
 
   # ---------------------------------------------------------------- packaging
-  # One zip holds the wsgate runtime (as the top-level package `wsgate`) and the user's code.
+  # One zip holds the wsgate runtime (as the top-level package `wsgate`), the user's code and
+  # the packages requirements_file lists; packager/build.py builds it (see lambda.tf).
   runtime_dir = "${path.module}/lambda/wsgate"
   build_dir   = coalesce(var.build_dir, "${path.root}/build")
 
-  runtime_files = sort([
-    for f in fileset(local.runtime_dir, "**") : f
-    if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0
-  ])
+  # Everything the build depends on, as strings (the external protocol's query is a map of
+  # strings). Paths stay as Terraform spells them (relative to the root module), so two
+  # checkouts of one configuration plan the same package.
+  package_query = {
+    name              = var.name
+    runtime_dir       = local.runtime_dir
+    source_dir        = var.source_dir
+    output_dir        = local.build_dir
+    runtime           = var.runtime
+    architecture      = var.architecture
+    excludes          = jsonencode(var.source_excludes)
+    requirements_file = var.requirements_file == null ? "" : var.requirements_file
+    compile_bytecode  = var.compile_bytecode == null ? "auto" : tostring(var.compile_bytecode)
+  }
+  # The runtime layer: the same build, wsgate only, under python/.
+  layer_query = merge(local.package_query, {
+    name              = "${var.name}-wsgate-layer"
+    layout            = "layer"
+    requirements_file = ""
+  })
+  package_in_s3 = var.s3_bucket != null
+  # Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+  lambda_direct_upload_limit = 52428800  # 50 MB zipped, uploaded with the function
+  lambda_unzipped_limit      = 262144000 # 250 MB unzipped, including layers
+
+  # Paths only (fileset never reads contents): for the handler and wsgate/ preconditions.
   user_files = sort([
     for f in fileset(var.source_dir, "**") : f
     if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0

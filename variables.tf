@@ -15,7 +15,7 @@ variable "name" {
 }
 
 variable "source_dir" {
-  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). Terraform zips it together with the wsgate runtime (as package `wsgate`) into one Lambda package, leaving out what source_excludes matches. Files are read as UTF-8 text, so binary files (compiled wheels, images) cannot be packaged: put those in a layer (layers)."
+  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). The module zips it byte for byte (binary files included) together with the wsgate runtime (as package `wsgate`) and the packages of requirements_file into one Lambda package, leaving out what source_excludes matches."
   type        = string
 
   validation {
@@ -52,7 +52,7 @@ variable "source_excludes" {
 }
 
 variable "build_dir" {
-  description = "Directory the Lambda zip is written to. Defaults to `build/` next to the root module."
+  description = "Directory the Lambda zip (named by its content hash) and the build's caches (installed requirements, .pyc files) are written to. Defaults to `build/` next to the root module."
   type        = string
   default     = null
 }
@@ -351,7 +351,7 @@ variable "log_level" {
 }
 
 variable "environment" {
-  description = "Extra environment variables for the functions the module creates. WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module."
+  description = "Extra environment variables of the dispatcher function (the authorizer has its own: authorizer_environment). WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module. Keep secrets out: environment variables are visible to anyone who can read the function configuration."
   type        = map(string)
   default     = {}
 
@@ -522,6 +522,52 @@ variable "tags" {
   description = "Tags for every resource the module creates that takes tags."
   type        = map(string)
   default     = {}
+}
+
+################################################################################
+# Packaging: dependencies, bytecode, the build's interpreter
+################################################################################
+
+variable "requirements_file" {
+  description = "pip requirements file whose packages go into the Lambda zip, relative to source_dir (or absolute). The default, `requirements.txt`, is used when source_dir has one. Wheels are installed for the function's architecture and the runtime's Python version (manylinux, binary only, no Docker); pin versions with `==` so plan and apply install the same ones. null installs nothing."
+  type        = string
+  default     = "requirements.txt"
+}
+
+variable "compile_bytecode" {
+  description = "Ship .pyc files (compiled by a Python of the runtime's version, e.g. python3.12 on PATH where Terraform runs) so cold starts skip compiling. null: when such a Python is found; true: fail the plan without one; false: never. Where plan and apply run on different machines, set true or false so both build the same zip."
+  type        = bool
+  default     = null
+}
+
+variable "build_python" {
+  description = "Python 3 interpreter (with pip, when there are requirements) that builds the Lambda zip where Terraform runs."
+  type        = string
+  default     = "python3"
+}
+
+variable "authorizer_environment" {
+  description = "Environment variables of the authorizer function the module builds (authorizer_handler); the dispatcher's `environment` is not passed to it. Keep secrets out of both: store them in SSM Parameter Store or Secrets Manager and read them at cold start (see examples/authorizer)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "s3_bucket" {
+  description = "S3 bucket (yours, in the functions' region) to upload the Lambda zip to; the functions then take their code from there. Needed when the zip is above Lambda's 50 MB direct-upload limit; null uploads the zip with the function. Whoever runs Terraform needs s3:PutObject and s3:GetObject on `s3_key_prefix*` in it."
+  type        = string
+  default     = null
+}
+
+variable "s3_key_prefix" {
+  description = "Key prefix of the uploaded zip in s3_bucket; the object is named by the zip's content hash."
+  type        = string
+  default     = "wsgate/"
+}
+
+variable "create_runtime_layer" {
+  description = "Also publish the wsgate runtime alone as a Lambda layer (`python/wsgate`), for functions outside source_dir that send with wsgate without bundling it: add the `runtime_layer_arn` output to their `layers`. The module's own functions keep their copy in their zip."
+  type        = bool
+  default     = false
 }
 
 ################################################################################

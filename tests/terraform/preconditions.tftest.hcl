@@ -54,7 +54,7 @@ run "handler_module_missing_from_source_dir_is_rejected" {
   variables {
     handler = "missing.app"
   }
-  expect_failures = [data.archive_file.this]
+  expect_failures = [data.external.package]
 }
 
 run "authorizer_module_missing_from_source_dir_is_rejected" {
@@ -62,7 +62,7 @@ run "authorizer_module_missing_from_source_dir_is_rejected" {
   variables {
     authorizer_handler = "nowhere.check"
   }
-  expect_failures = [data.archive_file.this]
+  expect_failures = [data.external.package]
 }
 
 run "runtime_handler_in_the_wsgate_package_is_found" {

@@ -69,6 +69,7 @@ SERVICE_OF_PREFIX = {
     "kms": "kms",
     "route53": "route53",
     "acm": "acm",
+    "ssm": "ssm",
 }
 
 
@@ -347,6 +348,56 @@ def _apigw_account(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     return {"id": "api-gateway-account"}
 
 
+def _ssm_parameter(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    name = o.get("name")
+    # arn:aws:ssm:{region}:{account}:parameter/{name}, one slash whether or not the name has one
+    path = name.lstrip("/") if isinstance(name, str) else ""
+    return {
+        "id": name,
+        "arn": f"arn:aws:ssm:{r}:{ACCOUNT}:parameter/{path}",
+        "version": 1,
+        "tier": "Standard",
+        "data_type": "text",
+        "key_id": "alias/aws/ssm" if o.get("type") == "SecureString" else "",
+    }
+
+
+def _lambda_layer_version(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    name = o.get("layer_name")
+    layer = f"arn:aws:lambda:{r}:{ACCOUNT}:layer:{name}"
+    size = (
+        os.path.getsize(o["filename"])
+        if isinstance(o.get("filename"), str) and os.path.isfile(o["filename"])
+        else 0
+    )
+    return {
+        "id": f"{layer}:1",
+        "arn": f"{layer}:1",
+        "layer_arn": layer,
+        "version": "1",
+        "created_date": LAST_MODIFIED,
+        "source_code_hash": file_base64sha256(o.get("filename")) or "",
+        "code_sha256": file_base64sha256(o.get("filename")) or "",
+        "source_code_size": size,
+    }
+
+
+def _s3_object(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    source = o.get("source")
+    etag = ""
+    if isinstance(source, str) and os.path.isfile(source):
+        etag = hashlib.md5(Path(source).read_bytes()).hexdigest()  # single-part upload
+    return {
+        "id": o.get("key"),
+        "arn": f"arn:aws:s3:::{o.get('bucket')}/{o.get('key')}",
+        "etag": etag,
+        "version_id": "",
+        "storage_class": "STANDARD",
+        "server_side_encryption": "aws:kms" if o.get("kms_key_id") else "AES256",
+        "content_type": "binary/octet-stream",
+    }
+
+
 RULES: dict[str, Rule] = {
     "aws_apigatewayv2_api": _apigw_api,
     "aws_apigatewayv2_stage": _apigw_stage,
@@ -377,4 +428,7 @@ RULES: dict[str, Rule] = {
     "aws_acm_certificate": _acm_certificate,
     "aws_route53_zone": _route53_zone,
     "aws_route53_record": _route53_record,
+    "aws_ssm_parameter": _ssm_parameter,
+    "aws_lambda_layer_version": _lambda_layer_version,
+    "aws_s3_object": _s3_object,
 }
