@@ -178,7 +178,7 @@ def _resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_one_function_serves_websocket_and_http(applied: dict[str, Any]) -> None:
     res = _resources(applied["state"])
-    function = res["module.ws.aws_lambda_function.this"]
+    function = res["module.ws.aws_lambda_function.dispatcher"]
     assert function["handler"] == "wsgate.compat.zappa.handler"
     env = function["environment"][0]["variables"]
     assert env["WSGATE_ZAPPA_MODULE"] == "chatroom"
