@@ -9,7 +9,6 @@ that races a disconnect from leaving a stray membership behind.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -167,9 +166,11 @@ class Rooms:
             stored["ts"] = ts
         message_id = stored.get("id")
         if not isinstance(message_id, str) or not message_id:
+            import uuid  # only remembered messages need ids; a cold start need not pay
+
             message_id = uuid.uuid4().hex
             stored["id"] = message_id
-        encode(stored)  # what cannot be sent is not stored either (PayloadTooLarge)
+        encode(stored)  # what cannot be sent is not stored either (SendTooLarge)
         dynamodb_client().put_item(
             TableName=table_name(),
             Item={
@@ -222,14 +223,3 @@ def _alive(item: dict[str, Any], now: float) -> bool:
 def _check_room(room: str) -> None:
     if not isinstance(room, str) or not room or len(room) > MAX_ROOM_LENGTH:
         raise BadRequest(f"room names are 1 to {MAX_ROOM_LENGTH} characters")
-
-
-# ``wsgate.rooms`` is the ``rooms`` object, but once this module has been imported by name
-# (``import wsgate.rooms``), Python's import system binds the package attribute to the module
-# instead. These module functions make both spellings work the same.
-join = rooms.join
-leave = rooms.leave
-members = rooms.members
-publish = rooms.publish
-remember = rooms.remember
-history = rooms.history

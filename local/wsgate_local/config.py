@@ -47,6 +47,8 @@ class GatewayConfig:
     warnings: tuple[str, ...] = ()
     region: str = "us-east-1"
     account_id: str = "123456789012"
+    #: The module's requirements_file (relative to source_dir); None: no dependencies.
+    requirements_file: str | None = "requirements.txt"
 
     @property
     def table_name(self) -> str:
@@ -198,6 +200,9 @@ def load_config(directory: str | Path) -> GatewayConfig:
             kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    if "requirements_file" in block:
+        req = block["requirements_file"]
+        kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None
     env = block.get("environment")
     if isinstance(env, dict):
         kwargs["environment"] = {str(k): str(v) for k, v in env.items()}
