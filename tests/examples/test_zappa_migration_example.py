@@ -161,7 +161,7 @@ def applied() -> Iterator[dict[str, Any]]:
     with Terraform(EXAMPLE) as tf:
         tf.plan(variables={"app": "chatroom"})
         outputs = tf.apply(variables={"app": "chatroom"})
-        yield {"outputs": outputs, "state": tf.state()}
+        yield {"outputs": outputs, "state": tf.state(), "workdir": tf.workdir}
 
 
 def _resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -179,7 +179,7 @@ def _resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_one_function_serves_websocket_and_http(applied: dict[str, Any]) -> None:
     res = _resources(applied["state"])
-    function = res["module.ws.aws_lambda_function.this"]
+    function = res["module.ws.aws_lambda_function.dispatcher"]
     assert function["handler"] == "wsgate.compat.zappa.handler"
     env = function["environment"][0]["variables"]
     assert env["WSGATE_ZAPPA_MODULE"] == "chatroom"
@@ -190,6 +190,23 @@ def test_one_function_serves_websocket_and_http(applied: dict[str, Any]) -> None
     out = applied["outputs"]
     assert out["http_api_url"].startswith("https://") and out["http_api_url"].endswith("/")
     assert out["websocket_url"].startswith("wss://") and out["websocket_url"].endswith("/dev")
+
+
+def test_the_zip_carries_both_apps_their_requirements_and_the_compat_layer(
+    applied: dict[str, Any],
+) -> None:
+    import zipfile
+
+    function = _resources(applied["state"])["module.ws.aws_lambda_function.dispatcher"]
+    names = set(zipfile.ZipFile(applied["workdir"] / function["filename"]).namelist())
+    assert {
+        "app.py",
+        "chatroom.py",
+        "wsgate/compat/zappa.py",
+        "wsgate/compat/_zappa_http.py",
+    } <= names
+    # src/requirements.txt: the app's Flask and the WSGI adapter the compat handler imports.
+    assert {"flask/__init__.py", "apig_wsgi/__init__.py", "werkzeug/__init__.py"} <= names
 
 
 def test_the_apps_own_table_is_granted_to_the_function_and_nothing_more(
