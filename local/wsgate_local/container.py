@@ -89,11 +89,16 @@ def _user_traceback(exc: BaseException) -> list[str]:
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
-    return {
+    reply: dict[str, Any] = {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "stackTrace": _user_traceback(exc),
     }
+    # ``raise Exception("Unauthorized") from None`` (API Gateway's 401 convention) hides why;
+    # the exception it replaced says it, for the gateway's console only.
+    if exc.__context__ is not None and str(exc.__context__):
+        reply["errorCause"] = str(exc.__context__)
+    return reply
 
 
 def _write(out: BinaryIO, message: dict[str, Any]) -> None:
@@ -116,6 +121,16 @@ def _read(inp: BinaryIO) -> dict[str, Any] | None:
     if len(data) < size:
         return None
     return json.loads(data)  # type: ignore[no-any-return]
+
+
+def _silence_metrics() -> None:
+    """Drop the runtime's CloudWatch metric (EMF) lines: one JSON line per sending invocation
+    would drown the gateway's console. ``wsgate local --show-metrics`` keeps them."""
+    try:
+        import wsgate.metrics
+    except ImportError:
+        return
+    wsgate.metrics.writer = lambda line: None
 
 
 def main(argv: list[str]) -> None:
@@ -157,6 +172,8 @@ def main(argv: list[str]) -> None:
         target("invoke")
     except BaseException as exc:
         load_error = "".join(_user_traceback(exc))
+    if os.environ.get("WSGATE_LOCAL_METRICS") != "1":
+        _silence_metrics()
     _write(out, {"ready": True, "loadError": load_error})
 
     while True:

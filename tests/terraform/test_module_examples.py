@@ -218,7 +218,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     from wsgate_local.config import load_config
 
     ex = example(name)
-    local = load_config(REPO_ROOT / "examples" / name)
+    local = load_config(REPO_ROOT / "examples" / name, variables=VARIABLES.get(name))
     assert sorted(PREDEFINED + list(local.routes)) == ex.route_keys()
     planned_two_way = sorted(
         r["route_key"]
