@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wsgate.rooms import Rooms
-from wsgate.store import ConnectionStore
+# By module path: the package attribute `wsgate.rooms` is the Rooms object, not the module.
+rooms_module = importlib.import_module("wsgate.rooms")
+store_module = importlib.import_module("wsgate.store")
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = [sys.executable, str(ROOT / "tools" / "apidocs.py")]
@@ -25,8 +26,8 @@ def test_api_reference_is_current_with_the_docstrings():
 def test_every_public_method_is_documented_with_its_docstring():
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for public, cls in (
-        ("wsgate.connections", ConnectionStore),
-        ("wsgate.rooms", Rooms),
+        ("wsgate.connections", store_module.ConnectionStore),
+        ("wsgate.rooms", rooms_module.Rooms),
     ):
         for name, member in vars(cls).items():
             if name.startswith("_") or not callable(member):
@@ -48,16 +49,14 @@ def test_check_fails_on_a_stale_reference_and_names_the_fix(tmp_path):
 
 
 def test_readme_key_layout_names_the_prefixes_the_store_writes():
-    store = importlib.import_module("wsgate.store")
-    rooms_module = importlib.import_module("wsgate.rooms")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("#### The connection table's key layout", 1)[1].split("\n### ", 1)[0]
     for prefix in (
-        store.CONNECTION_PREFIX,
-        store.ROOM_PREFIX,
-        store.DIRECTORY_PREFIX,
+        store_module.CONNECTION_PREFIX,
+        store_module.ROOM_PREFIX,
+        store_module.DIRECTORY_PREFIX,
         rooms_module.HISTORY_PREFIX,
     ):
         assert f"`{prefix}<" in layout, f"{prefix} is not in the README's key layout"
-    assert f"`{store.META_SK}`" in layout
-    assert f"<0-{store.DIRECTORY_SHARDS - 1}>" in layout
+    assert f"`{store_module.META_SK}`" in layout
+    assert f"<0-{store_module.DIRECTORY_SHARDS - 1}>" in layout
