@@ -127,7 +127,7 @@ resource "aws_cloudwatch_log_group" "dispatcher" {
   tags              = var.tags
 }
 
-resource "aws_lambda_function" "this" {
+resource "aws_lambda_function" "dispatcher" {
   #checkov:skip=CKV_AWS_117:A VPC is opt-in (vpc_config): the function only calls AWS APIs, and inside a VPC it would need endpoints or NAT to reach them.
   #checkov:skip=CKV_AWS_116:API Gateway invokes the dispatcher synchronously, so a dead-letter queue never receives anything; dead_letter_target_arn is there for asynchronous use.
   #checkov:skip=CKV_AWS_272:Code signing is opt-in (code_signing_config_arn): it needs a signing profile and signed artifacts, which a zip built by Terraform does not have.
@@ -187,10 +187,16 @@ resource "aws_lambda_function" "this" {
   ]
 }
 
+# Named like the dispatcher's role, log group and permission (it was "this" before).
+moved {
+  from = aws_lambda_function.this
+  to   = aws_lambda_function.dispatcher
+}
+
 resource "aws_lambda_permission" "dispatcher" {
   statement_id  = "AllowApiGatewayInvoke"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
+  function_name = aws_lambda_function.dispatcher.function_name
   principal     = "apigateway.amazonaws.com"
   # Any route of this API's stage, and nothing else.
   source_arn = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/*"
@@ -225,8 +231,8 @@ resource "aws_lambda_function" "authorizer" {
   runtime       = var.runtime
   handler       = var.authorizer_handler
   architectures = [var.architecture]
-  memory_size   = var.memory_size
-  timeout       = min(var.timeout, 29)
+  memory_size   = var.authorizer_memory_size
+  timeout       = var.authorizer_timeout
   layers        = var.layers
 
   filename         = local.package_in_s3 ? null : terraform_data.package.output.filename

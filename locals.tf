@@ -4,18 +4,27 @@ locals {
   route_keys        = concat(local.predefined_routes, var.routes)
 
   create_authorizer = var.authorizer_handler != null
-  use_authorizer    = local.create_authorizer || var.authorizer_function_arn != null
+  # Plain inputs only (a handler name, a boolean): an ARN from a resource of the same apply is
+  # unknown at plan time, and count/for_each must be known then.
+  use_authorizer = local.create_authorizer || var.authorizer_function_enabled
+
+  # Access or execution logs on the stage: either needs the account's CloudWatch role.
+  stage_logging = var.access_log_enabled || var.execution_logging_level != "OFF"
 
   custom_domain = var.domain_name != null
   base_path     = var.api_mapping_key == "" ? "" : "/${var.api_mapping_key}"
+  # The functions reach @connections through the custom domain only when the execute-api
+  # endpoint is off: the domain answers only once DNS points at it, which may be later.
+  connections_via_domain = local.custom_domain && var.disable_execute_api_endpoint
 
   # api_endpoint is wss://{api-id}.execute-api.{region}.amazonaws.com. The management (@connections)
   # API is the same host over https plus the stage; behind a custom domain it is the domain plus the
-  # mapping's base path, with no stage. Neither form depends on the stage or the function, so the
-  # function's environment can carry it without a dependency cycle.
+  # mapping's base path, with no stage (used only when execute-api is disabled). Neither form
+  # depends on the stage or the function, so the function's environment can carry it without a
+  # dependency cycle.
   execute_api_endpoint = aws_apigatewayv2_api.this.api_endpoint
   websocket_url        = local.custom_domain ? "wss://${var.domain_name}${local.base_path}" : "${local.execute_api_endpoint}/${var.stage_name}"
-  management_endpoint  = local.custom_domain ? "https://${var.domain_name}${local.base_path}" : "${replace(local.execute_api_endpoint, "wss://", "https://")}/${var.stage_name}"
+  management_endpoint  = local.connections_via_domain ? "https://${var.domain_name}${local.base_path}" : "${replace(local.execute_api_endpoint, "wss://", "https://")}/${var.stage_name}"
 
   # arn:{partition}:apigateway:{region}::/apis/{id}
   partition = split(":", aws_apigatewayv2_api.this.arn)[1]
@@ -92,14 +101,22 @@ locals {
   )
 
   # ---------------------------------------------------------------- IAM
+  # IAM names are account-wide; name_prefix makes Terraform add a unique 26-character suffix,
+  # and a prefix may have at most 38 characters (64 - 26; provider docs of aws_iam_role), so
+  # "<name>-dispatcher-" keeps the first 26 characters of the name.
+  role_prefix       = substr(var.name, 0, min(length(var.name), 26))
   api_execution_arn = aws_apigatewayv2_api.this.execution_arn
   # The @connections API: POST sends, GET reads connection info, DELETE closes.
   manage_connections_arns = [
     for method in ["POST", "GET", "DELETE"] :
     "${local.api_execution_arn}/${var.stage_name}/${method}/@connections/*"
   ]
+  # Exactly the operations the runtime performs on the table (tests/iam records them all and
+  # fails on a missing or an unused action). TransactWriteItems is authorized per contained
+  # item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), so it has no action of its own
+  # (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions").
   table_actions = [
-    "dynamodb:BatchWriteItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -107,7 +124,8 @@ locals {
     "dynamodb:Query",
     "dynamodb:UpdateItem",
   ]
-  table_arns = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"]
+  # The table has no secondary index, so the table's own ARN is the only resource.
+  table_arns = [aws_dynamodb_table.this.arn]
 
   sender_statements = concat([
     {

@@ -35,12 +35,12 @@ output "table_arn" {
 
 output "function_name" {
   description = "Name of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.function_name
+  value       = aws_lambda_function.dispatcher.function_name
 }
 
 output "function_arn" {
   description = "ARN of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.arn
+  value       = aws_lambda_function.dispatcher.arn
 }
 
 output "role_arn" {
@@ -54,12 +54,10 @@ output "authorizer_function_name" {
 }
 
 output "log_group_names" {
-  description = "CloudWatch log groups the module created, by purpose: dispatcher, access, and (when present) authorizer and execution."
+  description = "CloudWatch log groups the module created, by purpose: dispatcher, and (when present) access, authorizer and execution."
   value = merge(
-    {
-      dispatcher = aws_cloudwatch_log_group.dispatcher.name
-      access     = aws_cloudwatch_log_group.access.name
-    },
+    { dispatcher = aws_cloudwatch_log_group.dispatcher.name },
+    var.access_log_enabled ? { access = aws_cloudwatch_log_group.access[0].name } : {},
     local.create_authorizer ? { authorizer = aws_cloudwatch_log_group.authorizer[0].name } : {},
     var.execution_logging_level == "OFF" ? {} : { execution = aws_cloudwatch_log_group.execution[0].name },
   )

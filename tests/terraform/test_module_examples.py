@@ -151,7 +151,7 @@ def test_authorizer_reads_its_key_from_parameter_store_with_iam_for_that_paramet
     assert auth_env["variables"]["JWT_PUBLIC_KEY_PARAMETER"] == param["name"]
     # The key is in no function's environment, and the dispatcher gets none of the
     # authorizer's settings.
-    dispatcher_env = ex.applied("module.ws.aws_lambda_function.this")["environment"][0]
+    dispatcher_env = ex.applied("module.ws.aws_lambda_function.dispatcher")["environment"][0]
     for env in (auth_env["variables"], dispatcher_env["variables"]):
         assert not [v for v in env.values() if "BEGIN PUBLIC KEY" in v]
     assert not [k for k in dispatcher_env["variables"] if k.startswith("JWT_")]
@@ -177,7 +177,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
     assert set(ex.outputs["env"]) == {"WSGATE_ENDPOINT", "WSGATE_TABLE"}
     assert ex.outputs["env"]["WSGATE_ENDPOINT"].startswith("https://")
     # the same zip as the dispatcher: runtime and src/ together
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert notifier["filename"] == dispatcher["filename"]
     assert notifier["source_code_hash"] == dispatcher["source_code_hash"]
 
@@ -208,7 +208,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
 
 def test_zappa_example_names_the_module_holding_the_decorated_handlers(example):
     ex = example("zappa-migration")
-    function = ex.applied("module.ws.aws_lambda_function.this")
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert function["environment"][0]["variables"]["WSGATE_ZAPPA_MODULE"] == "app"
     assert (REPO_ROOT / "examples" / "zappa-migration" / "src" / "app.py").exists()
 
@@ -218,7 +218,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     from wsgate_local.config import load_config
 
     ex = example(name)
-    local = load_config(REPO_ROOT / "examples" / name)
+    local = load_config(REPO_ROOT / "examples" / name, variables=VARIABLES.get(name))
     assert sorted(PREDEFINED + list(local.routes)) == ex.route_keys()
     planned_two_way = sorted(
         r["route_key"]
@@ -231,7 +231,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     assert local.route_selection_expression == api["route_selection_expression"]
     (stage,) = [s for s in ex.planned("aws_apigatewayv2_stage") if not s.get("auto_deploy")]
     assert local.stage_name == stage["name"]
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert local.handler == dispatcher["handler"]
     authorizers = ex.planned("aws_apigatewayv2_authorizer")
     if authorizers:
@@ -248,7 +248,7 @@ def test_example_function_uploads_its_src_byte_for_byte_with_the_runtime(example
     import zipfile
 
     ex = example(name)
-    function = ex.applied("module.ws.aws_lambda_function.this")
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
     excludes = [re.compile(p) for p in ex.module_default("source_excludes")]
     src = REPO_ROOT / "examples" / name / "src"
     expected = {

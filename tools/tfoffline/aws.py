@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tfoffline import account
 from tfoffline.plugin import ProviderError
 from tfoffline.policy import policy_document
 from tfoffline.rules import (
@@ -164,6 +165,10 @@ class AwsBehaviour:
         read_upload(type_name, planned, prior)
         given = planned.get("region")
         region = given if isinstance(given, str) else self.region
+        try:
+            account.on_apply(type_name, planned, planned.get("id") is UNKNOWN, region)
+        except account.AccountError as exc:
+            raise ProviderError(str(exc)) from None
         rule = RULES.get(type_name, no_rule)
         filled = rule(type_name, planned, region)
         for k, v in filled.items():
@@ -173,7 +178,12 @@ class AwsBehaviour:
             planned["id"] = token(seed_of(type_name, planned), 12)
         if planned.get("arn") is UNKNOWN:
             planned["arn"] = generic_arn(type_name, planned, region)
+        account.after_apply(type_name, planned)
         return planned
+
+    def delete(self, type_name: str, prior: dict[str, Any]) -> None:
+        given = prior.get("region")
+        account.on_delete(type_name, prior, given if isinstance(given, str) else self.region)
 
     # -- data sources ------------------------------------------------------------------------
     def read_data(

@@ -215,6 +215,10 @@ class Servicer(rpc.ProviderServicer):
         block = self.resources[request.type_name]["block"]
         planned = values.decode(request.planned_state.msgpack)
         if planned is None:
+            delete = getattr(self.b, "delete", None)
+            prior = values.decode(request.prior_state.msgpack)
+            if delete is not None and isinstance(prior, dict):
+                delete(request.type_name, prior)
             return pb.ApplyResourceChange.Response(new_state=request.planned_state)
         prior = values.decode(request.prior_state.msgpack)
         new = self.b.apply(request.type_name, block, planned, prior)
