@@ -1,5 +1,5 @@
-"""Cached AWS clients: per @connections endpoint a ``Poster`` (the hot POST) and a boto3 client
-(GET and DELETE), and one DynamoDB client per target.
+"""Cached AWS clients: per @connections endpoint a sender (the hot POST, see ``wsgate.senders``)
+and a boto3 client (GET and DELETE), and one DynamoDB client per target.
 
 boto3 is imported on first use only, so ``import wsgate`` stays cheap on a cold start. Clients
 are created under a lock from one private session (boto3's default session is not safe to
@@ -14,8 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import senders
 from .endpoint import region_of
 from .errors import ConfigurationError
+from .senders import Sender
 
 #: Pool size of every client; a broadcast never runs more worker threads than this.
 MAX_POOL_CONNECTIONS = 64
@@ -26,7 +28,7 @@ READ_TIMEOUT = 10
 _lock = threading.Lock()
 _session: Any = None
 _management: dict[tuple[str, str], Any] = {}
-_posters: dict[tuple[str, str], Any] = {}
+_senders: dict[tuple[str, str], Sender] = {}
 _dynamodb: dict[tuple[str, str | None], Any] = {}
 
 
@@ -62,24 +64,31 @@ def management_client(endpoint: str) -> Any:
     )
 
 
-def poster(endpoint: str) -> Any:
-    """The shared ``wsgate._fastsend.Poster`` for ``endpoint``: PostToConnection, signed for the
-    endpoint's region with the session's credentials, with the client's timeouts and pool size."""
+def sender(endpoint: str) -> Sender:
+    """The shared PostToConnection sender for ``endpoint`` (``wsgate.senders`` says which kind).
+
+    The direct sender signs for the endpoint's region with the session's credentials and has the
+    client's timeouts and pool size; the stock one is the endpoint's ``management_client``.
+    """
     sign_region = region(endpoint)
     key = (endpoint, sign_region)
-    found = _posters.get(key)
+    found: Sender | None = _senders.get(key)
     if found is not None:
         return found
+    if senders.choose() == "client":
+        made: Sender = senders.ClientSender(management_client(endpoint))
+        with _lock:
+            return _senders.setdefault(key, made)
     with _lock:
-        found = _posters.get(key)
+        found = _senders.get(key)
         if found is None:
-            from ._fastsend import Poster
+            from ._direct_sender import DirectSender  # imports botocore: only when sending
 
             session = _get_session()._session  # the botocore session behind the boto3 one
             # Where a client would find its CA bundle: the session's ca_bundle setting
             # (AWS_CA_BUNDLE), else REQUESTS_CA_BUNDLE, else the default bundle.
             verify = session.get_config_variable("ca_bundle")
-            found = Poster(
+            found = DirectSender(
                 endpoint,
                 sign_region,
                 session.get_credentials(),
@@ -87,7 +96,7 @@ def poster(endpoint: str) -> Any:
                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
                 max_pool_connections=MAX_POOL_CONNECTIONS,
             )
-            _posters[key] = found
+            _senders[key] = found
     return found
 
 
@@ -127,9 +136,9 @@ def reset() -> None:
     """Forget every cached client (tests, or after changing credentials in a long process)."""
     global _session
     with _lock:
-        for cached in _posters.values():
+        for cached in _senders.values():
             cached.close()
-        _posters.clear()
+        _senders.clear()
         _management.clear()
         _dynamodb.clear()
         _session = None

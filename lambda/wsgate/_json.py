@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 

@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 from .apigw import selection
-from .errors import ClientError
+from .errors import MessageError
 
 if TYPE_CHECKING:
     from .events import Event
@@ -32,6 +32,6 @@ def selected_route(event: Event) -> str:
     expression = os.environ.get(ENV_ROUTE_SELECTION, "").strip() or DEFAULT_ROUTE_SELECTION
     try:
         document = event.json
-    except ClientError:
+    except MessageError:
         return ""
     return selection.evaluate(expression, event.body, document=document) or ""

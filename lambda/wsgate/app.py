@@ -1,25 +1,30 @@
 """``App``: the route registry and the Lambda handler that dispatches API Gateway events.
 
-Decorators only register; all work happens when an event arrives. One invocation:
-``$connect`` records the connection (when ``WSGATE_TABLE`` is set) and runs the connect handler,
-whose non-2xx answer refuses the handshake; a message runs the handler of its route key, else the
-default handler, else the caller gets an ``unknown_action`` error frame; ``$disconnect`` runs its
-handler and then forgets the connection. Client errors become error frames with their code; any
-other exception is logged with its traceback and the client only hears ``internal_error``.
+Decorators only register; all work happens when an event arrives. One invocation: ``$connect``
+records the connection (when ``WSGATE_TABLE`` is set) and runs the connect handler, whose non-2xx
+answer refuses the handshake; a message runs the handler of its route key, else the default handler,
+else the caller gets an ``unknown_action`` error frame; ``$disconnect`` runs its handler and then
+forgets the connection. A message API Gateway sent to ``$default`` whose body selects a route this
+app has a handler for (the route is missing from the module's ``routes``) still runs that handler,
+and a warning names the route to add. Client errors become error frames with their code; any other
+exception is logged with its traceback and the client only hears ``internal_error``.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from . import logs, tracing
+from . import logs, messaging, metrics, store, tracing
+from ._selection import ACTION_SHOWN, selected_route
+from .auth import SUBPROTOCOL_HEADER, choose_subprotocol, parse_subprotocols
 from .context import current_event, current_lambda_context
 from .errors import (
-    ClientError,
     Forbidden,
+    MessageError,
     RegistrationError,
     Unauthorized,
     UnknownAction,
@@ -27,16 +32,14 @@ from .errors import (
 )
 from .events import Event
 from .responses import error_frame, to_proxy
+from .rooms import Rooms, rooms
+from .store import ConnectionStore, connections
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any, TypeVar
-
-    Handler = Callable[[Event], Any]
-    CallNext = Callable[[Event], Any]
-    Middleware = Callable[[Event, CallNext], Any]
-    ErrorHandler = Callable[[Event, Exception], Any]
-    F = TypeVar("F", bound=Callable[..., Any])
+Handler = Callable[[Event], Any]
+CallNext = Callable[[Event], Any]
+Middleware = Callable[[Event, CallNext], Any]
+ErrorHandler = Callable[[Event, Exception], Any]
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONNECT = "$connect"
 DISCONNECT = "$disconnect"
@@ -44,19 +47,15 @@ DEFAULT = "$default"
 _RESERVED = frozenset({CONNECT, DISCONNECT, DEFAULT})
 
 #: Errors whose code and public message may be told to the client.
-_PUBLIC_ERRORS = (ClientError, Unauthorized, Forbidden)
+_PUBLIC_ERRORS = (MessageError, Unauthorized, Forbidden)
 #: HTTP status a $connect handler's error refuses the handshake with.
 _CONNECT_STATUS: tuple[tuple[type[WsgateError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
-    (ClientError, 400),
+    (MessageError, 400),
 )
 
 _log = logging.getLogger("wsgate.app")
-_modules = sys.modules
-_wsgate_log = logs.logger
-_DEBUG = logging.DEBUG
-_INFO = logging.INFO
 
 
 def describe(fn: Callable[..., Any]) -> str:
@@ -86,6 +85,8 @@ class App:
         self._middleware: list[Middleware] = []
         self._error_handlers: dict[type[BaseException], ErrorHandler] = {}
         self._chains: dict[str, CallNext] = {}
+        #: Routes already warned about reaching ``$default`` (one warning per route and container).
+        self._misrouted: set[str] = set()
         logs.configure()
 
     # -- registration -------------------------------------------------------------------------
@@ -145,10 +146,13 @@ class App:
         self._chains.clear()
         return middleware
 
-    def errorhandler(self, exc_type: type[BaseException]) -> Callable[[F], F]:
-        """Handle ``exc_type`` (and subclasses) with ``fn(event, exc)``; its return is the reply."""
+    def on_error(self, exc_type: type[BaseException]) -> Callable[[F], F]:
+        """Handle ``exc_type`` (and subclasses) with ``fn(event, exc)``; its return is the reply.
+
+        The class form's ``on_error`` method is the same thing for ``Exception``.
+        """
         if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
-            raise RegistrationError(f"errorhandler needs an exception class, got {exc_type!r}")
+            raise RegistrationError(f"on_error needs an exception class, got {exc_type!r}")
 
         def decorator(fn: F) -> F:
             existing = self._error_handlers.get(exc_type)
@@ -162,24 +166,35 @@ class App:
 
         return decorator
 
+    def errorhandler(self, exc_type: type[BaseException]) -> Callable[[F], F]:
+        """Deprecated name of :meth:`on_error` (removed in 1.0)."""
+        warnings.warn(
+            "App.errorhandler is deprecated and will be removed in 1.0; use App.on_error",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.on_error(exc_type)
+
     @property
     def routes(self) -> Mapping[str, Handler]:
         """The registered handlers by route key (read-only view)."""
         return dict(self._routes)
 
     @property
-    def rooms(self) -> Any:
+    def rooms(self) -> Rooms:
         """``wsgate.rooms``: join, leave, members, publish, history."""
-        return sys.modules[__package__ or "wsgate"].rooms
+        return rooms
 
     @property
-    def connections(self) -> Any:
+    def connections(self) -> ConnectionStore:
         """``wsgate.connections``: the connection store."""
-        return sys.modules[__package__ or "wsgate"].connections
+        return connections
 
     # -- dispatch -----------------------------------------------------------------------------
-    def _chain(self, key: str) -> CallNext:
+    def _chain(self, key: str | None) -> CallNext:
         """The handler for ``key`` wrapped in the middleware (built once, then cached)."""
+        if key is None:  # a hand-made event without a route key: treated as unmatched
+            return self._chain(DEFAULT)
         chain = self._chains.get(key)
         if chain is None:
             handler = self._routes.get(key)
@@ -199,11 +214,10 @@ class App:
         started = time.perf_counter()
         ev = Event(event, context)
         key = ev.route_key
-        event_token = current_event.set(event)
+        event_token = current_event.set(ev)
         context_token = current_lambda_context.set(context)
-        error: str | None = None
         try:
-            if _log.isEnabledFor(_DEBUG):
+            if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("event received", extra={"event": logs.redact_event(event)})
             if key == CONNECT:
                 proxy, error = self._on_connect(ev)
@@ -211,14 +225,10 @@ class App:
                 proxy, error = self._on_disconnect(ev)
             else:
                 proxy, error = self._on_message(ev)
-            if error or _wsgate_log.isEnabledFor(_INFO):
-                logs.summary(key, proxy["statusCode"], started, error)
+            logs.invocation(route_key=key, status=proxy["statusCode"], started=started, error=error)
             return proxy
         finally:
-            # Counters exist only once ``wsgate.metrics`` is imported (sending imports it), and
-            # most invocations count nothing: then there is nothing to flush and no call.
-            metrics = _modules.get("wsgate.metrics")
-            if metrics is not None and metrics._counters:
+            if metrics.has_pending():  # most invocations count nothing, and write no line
                 try:
                     metrics.flush(route=key)
                 except Exception:
@@ -226,10 +236,31 @@ class App:
             current_lambda_context.reset(context_token)
             current_event.reset(event_token)
 
+    def _route_for(self, ev: Event, key: str | None) -> str | None:
+        """The route key whose handler runs: API Gateway's choice (``key``), or, for a
+        ``$default`` message, the route its body selects when this app has a handler for it."""
+        if key != DEFAULT or len(self._routes) == len(self._routes.keys() & _RESERVED):
+            return key  # not a $default message, or the app has no custom routes
+        selected = selected_route(ev)
+        if not selected or selected in _RESERVED or selected not in self._routes:
+            return key
+        if selected not in self._misrouted:
+            self._misrouted.add(selected)
+            _log.warning(
+                "route %r has a handler but API Gateway sent its message to $default, so the "
+                "route is missing from the API: add %r to the module's routes (handled here "
+                "meanwhile; this warning is written once per container)",
+                selected,
+                selected,
+                extra={"missingRoute": selected},
+            )
+        return selected
+
     def _invoke(self, ev: Event) -> Any:
-        chain = self._chain(ev.route_key)
+        key = ev.route_key
+        chain = self._chain(self._route_for(ev, key))
         if tracing.enabled():
-            with tracing.subsegment(f"wsgate {ev.route_key}", route=ev.route_key):
+            with tracing.subsegment(f"wsgate {key}", route=key or ""):
                 return chain(ev)
         return chain(ev)
 
@@ -284,7 +315,7 @@ class App:
                 if stored:
                     self._forget_connection(ev)
                 return proxy, "connection refused"
-            if _offers_subprotocol(ev.raw.get("headers")):
+            if SUBPROTOCOL_HEADER in ev.headers:
                 _echo_subprotocol(ev, proxy)
             return proxy, None
         if stored:
@@ -308,9 +339,9 @@ class App:
     # -- helpers ------------------------------------------------------------------------------
     def _store_connection(self, ev: Event) -> bool:
         """Record the connection before the connect handler runs (when a table is set)."""
-        if not _store_module().table_configured():
+        if ev.connection_id is None or not store.table_configured():
             return False
-        self.connections.put(
+        connections.put(
             ev.connection_id,
             connected_at=ev.connected_at,
             identity=dict(ev.identity),
@@ -320,10 +351,10 @@ class App:
 
     def _forget_connection(self, ev: Event) -> None:
         """Delete the connection and its memberships; a failure is logged, never raised."""
-        if not _store_module().table_configured():
+        if ev.connection_id is None or not store.table_configured():
             return
         try:
-            self.connections.delete(ev.connection_id)
+            connections.delete(ev.connection_id)
         except Exception:
             _log.exception("could not remove connection %s from the table", ev.connection_id)
 
@@ -333,8 +364,6 @@ class App:
             return
         frame = error_frame(code, message, ev.request_id)
         try:
-            from . import messaging
-
             messaging.send(ev.connection_id, frame)
         except Exception:
             _log.warning(
@@ -354,16 +383,6 @@ class App:
         )
 
 
-def _offers_subprotocol(headers: Any) -> bool:
-    """Whether raw handshake headers carry ``Sec-WebSocket-Protocol`` (without building a view)."""
-    if not headers:
-        return False
-    for name in headers:  # noqa: SIM110 - a plain loop: this runs on every $connect
-        if len(name) == 22 and name.lower() == "sec-websocket-protocol":
-            return True
-    return False
-
-
 def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     """Accept one of the client's subprotocols unless the handler chose one.
 
@@ -374,19 +393,9 @@ def _echo_subprotocol(ev: Event, proxy: dict[str, Any]) -> None:
     headers = proxy.get("headers") or {}
     if any(name.lower() == "sec-websocket-protocol" for name in headers):
         return
-    from .auth import choose_subprotocol, parse_subprotocols
-
     chosen = choose_subprotocol(parse_subprotocols(ev.headers))
     if chosen:
         proxy["headers"] = {**headers, "Sec-WebSocket-Protocol": chosen}
-
-
-def _store_module() -> Any:
-    """``wsgate.store``, imported on first use (it brings in boto3 helpers) and then kept."""
-    module = sys.modules.get("wsgate.store")
-    if module is None:
-        from . import store as module
-    return module
 
 
 def _accept(event: Event) -> None:
@@ -401,10 +410,8 @@ def _unknown(event: Event) -> Any:
     ``$default``, so its action is read from the body by the route selection expression, the
     way API Gateway selected the route; when it cannot be known, the frame says "this message".
     """
-    from ._selection import ACTION_SHOWN, selected_route
-
     action = event.route_key
-    if action in ("", DEFAULT):
+    if action is None or action == DEFAULT:
         action = selected_route(event)
         if not action:
             raise UnknownAction("this message matches no route and the app has no default handler")

@@ -22,14 +22,14 @@ from functools import cached_property
 from typing import Any, overload
 
 from . import _json, logs
+from ._credentials import TOKEN_MARKERS as TOKEN_MARKERS  # re-exported: part of the API
+from ._credentials import token_from_subprotocols
 from .apigw.limits import MAX_AUTHORIZER_RESULT_BYTES
 from .errors import ConfigurationError, Forbidden, Unauthorized
 from .events import Event
 
 #: API Gateway's limit on an authorizer's result, in bytes.
 MAX_RESULT_BYTES = MAX_AUTHORIZER_RESULT_BYTES
-#: Subprotocol entries that announce the token in the next entry.
-TOKEN_MARKERS = frozenset({"bearer", "token", "access_token", "authorization", "auth"})
 SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol"
 
 ContextValue = str | int | float | bool
@@ -46,21 +46,6 @@ def parse_subprotocols(headers: Any) -> list[str]:
     for value in values:
         out.extend(item.strip() for item in value.split(",") if item.strip())
     return out
-
-
-def _looks_like_token(item: str) -> bool:
-    return logs._is_token(item)
-
-
-def token_from_subprotocols(protocols: Sequence[str]) -> str | None:
-    """The token among subprotocols: the entry after a marker (``bearer``), else a long one."""
-    for index, item in enumerate(protocols[:-1]):
-        if item.lower() in TOKEN_MARKERS:
-            return protocols[index + 1]
-    for item in protocols:
-        if _looks_like_token(item):
-            return item
-    return None
 
 
 def choose_subprotocol(protocols: Sequence[str]) -> str | None:

@@ -46,7 +46,7 @@ def resolve_endpoint(explicit: str | None = None) -> str:
         return _normalise(from_env)
     event = current_event.get()
     if event is not None:
-        from_event = endpoint_from_event(event)
+        from_event = endpoint_from_event(event.raw)
         if from_event:
             return from_event
     raise ConfigurationError(

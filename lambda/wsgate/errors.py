@@ -1,10 +1,15 @@
 """The one exception hierarchy of wsgate.
 
-Exceptions a client may hear about carry a ``code`` (the ``code`` of the runtime's JSON error
-frame) and a ``public_message`` that is safe to send; everything else stays in the logs.
+Exceptions a client may hear about (:class:`MessageError` and its subclasses, ``Unauthorized``,
+``Forbidden``) carry a ``code`` (the ``code`` of the runtime's JSON error frame) and a
+``public_message`` that is safe to send; everything else stays in the logs and the client only
+hears ``internal_error``.
 """
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 
 class WsgateError(Exception):
@@ -22,8 +27,11 @@ class RegistrationError(WsgateError):
     """A handler was registered twice for one route key, or in a way that cannot work."""
 
 
-class ClientError(WsgateError):
-    """The client sent something the runtime refuses; it is told so in an error frame."""
+class MessageError(WsgateError):
+    """The client's message is refused; the client is told so in an error frame.
+
+    Raise it (or a subclass) from a handler to answer with ``{"type": "error", "code": ...}``.
+    """
 
     code = "bad_request"
     public_message = "Bad request"
@@ -34,25 +42,37 @@ class ClientError(WsgateError):
             self.public_message = message
 
 
-class BadRequest(ClientError):
+class BadRequest(MessageError):
     """The message body is not what the route expects (for example, not valid JSON)."""
 
     code = "bad_request"
     public_message = "Bad request"
 
 
-class UnknownAction(ClientError):
+class UnknownAction(MessageError):
     """The message selected a route with no handler and the app has no default handler."""
 
     code = "unknown_action"
     public_message = "Unknown action"
 
 
-class PayloadTooLarge(ClientError):
-    """A payload is over API Gateway's 128 KB (131,072 bytes) message limit."""
+class PayloadTooLarge(MessageError):
+    """The client sent more than the route accepts (raise it from a handler to say so).
+
+    API Gateway itself closes a connection whose message is over 128 KB before any handler runs;
+    a send of too much data by the app is :class:`SendTooLarge`, which the client never hears of.
+    """
 
     code = "payload_too_large"
     public_message = "Payload too large"
+
+
+class SendTooLarge(WsgateError, ValueError):
+    """Data given to ``send``/``broadcast``/``publish`` is over API Gateway's 128 KB limit.
+
+    Raised before any call. It is the app's mistake, not the client's: when a handler lets it
+    escape, the client gets ``internal_error`` and the log says what was too large.
+    """
 
 
 class Gone(WsgateError):
@@ -88,3 +108,15 @@ class Forbidden(WsgateError):
 
     code = "forbidden"
     public_message = "Forbidden"
+
+
+def __getattr__(name: str) -> Any:
+    """``wsgate.errors.ClientError``, the name :class:`MessageError` had before 0.2 (warns)."""
+    if name != "ClientError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        "wsgate.errors.ClientError is deprecated and will be removed in 1.0; use MessageError",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return MessageError

@@ -3,7 +3,8 @@
 ``Event`` wraps the raw dict Lambda receives and computes each property on first use, so
 dispatch costs one object and no copying. It accepts every shape API Gateway sends (CONNECT,
 MESSAGE, DISCONNECT and the REQUEST authorizer input) and tolerates what SDK fixtures add:
-``null`` placeholders, REST-only keys and missing maps.
+``null`` placeholders, REST-only keys and missing maps. A value the event does not carry is
+``None``, never ``""``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from typing import Any
 
-from . import _json
-from .errors import BadRequest
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any
+from . import _json, messaging
+from .errors import BadRequest, ConfigurationError
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -90,7 +88,14 @@ class MultiMap(Mapping[str, str]):
             return False
         if self._single_raw.get(name) is not None:
             return True
-        return name.lower() in (self._index or self._build())
+        if self._index is not None:
+            return name.lower() in self._index
+        # One question does not need the index: scan the names as sent.
+        wanted = name.lower()
+        for key, value in self._single_raw.items():
+            if value is not None and key.lower() == wanted:
+                return True
+        return any(key.lower() == wanted and values for key, values in self._multi_raw.items())
 
     def get_all(self, name: str) -> list[str]:
         """Every value sent for ``name`` (case-insensitive), in order; ``[]`` when absent."""
@@ -141,10 +146,8 @@ class Event:
     def __init__(self, raw: Mapping[str, Any], lambda_context: Any = None) -> None:
         self._raw = raw
         self._context = lambda_context
-        rc = raw.get("requestContext")
-        self._rc: Mapping[str, Any] = (
-            rc if rc.__class__ is dict or isinstance(rc, Mapping) else _EMPTY
-        )
+        context = raw.get("requestContext")
+        self._rc: Mapping[str, Any] = context if isinstance(context, dict) else _as_map(context)
 
     def __repr__(self) -> str:
         return (
@@ -164,14 +167,16 @@ class Event:
 
     # -- identity of the event ---------------------------------------------------------------
     @property
-    def connection_id(self) -> str:
-        """The API Gateway connection id (``""`` if the event has none)."""
-        return self._rc.get("connectionId") or ""
+    def connection_id(self) -> str | None:
+        """The API Gateway connection id (``None`` if the event has none)."""
+        value = self._rc.get("connectionId")
+        return value if isinstance(value, str) and value else None
 
     @property
-    def route_key(self) -> str:
+    def route_key(self) -> str | None:
         """``$connect``, ``$disconnect``, ``$default`` or the custom route API Gateway selected."""
-        return self._rc.get("routeKey") or ""
+        value = self._rc.get("routeKey")
+        return value if isinstance(value, str) and value else None
 
     @cached_property
     def event_type(self) -> str:
@@ -179,12 +184,13 @@ class Event:
         value = self._rc.get("eventType")
         if isinstance(value, str) and value:
             return value
-        return _TYPE_OF_ROUTE.get(self.route_key, "MESSAGE")
+        return _TYPE_OF_ROUTE.get(self.route_key or "", "MESSAGE")
 
     @property
-    def request_id(self) -> str:
+    def request_id(self) -> str | None:
         """The id API Gateway gave this event; fresh for every event."""
-        return self._rc.get("requestId") or ""
+        value = self._rc.get("requestId")
+        return value if isinstance(value, str) and value else None
 
     @property
     def message_id(self) -> str | None:
@@ -192,19 +198,19 @@ class Event:
         return _as_str(self._rc.get("messageId"))
 
     @property
-    def stage(self) -> str:
+    def stage(self) -> str | None:
         """The stage name, even when the client came through a custom domain."""
-        return self._rc.get("stage") or ""
+        return _as_str(self._rc.get("stage")) or None
 
     @property
-    def domain_name(self) -> str:
+    def domain_name(self) -> str | None:
         """The host the client connected to: the execute-api host or a custom domain."""
-        return self._rc.get("domainName") or ""
+        return _as_str(self._rc.get("domainName")) or None
 
     @property
-    def api_id(self) -> str:
+    def api_id(self) -> str | None:
         """The API id."""
-        return self._rc.get("apiId") or ""
+        return _as_str(self._rc.get("apiId")) or None
 
     @property
     def connected_at(self) -> int | None:
@@ -337,6 +343,6 @@ class Event:
 
     def send(self, data: Any) -> None:
         """Send ``data`` to this event's connection (``wsgate.send`` with this connection id)."""
-        from .messaging import send
-
-        send(self.connection_id, data)
+        if self.connection_id is None:
+            raise ConfigurationError("this event has no connection id to send to")
+        messaging.send(self.connection_id, data)

@@ -1,12 +1,12 @@
 """Sending to connected clients through API Gateway's @connections management API.
 
-``send`` posts to one connection, ``broadcast`` to many at once (one encoding, one size check,
-a bounded pool of threads sharing the endpoint's ``_fastsend.Poster``), ``close`` disconnects a
-client and ``info`` describes it. A connection that is gone (410) is removed from the
-connection store and all of its rooms when a table is configured (unless it connected in the
-last 30 seconds and may still be in ``$connect``, see ``_forget``); it is never retried.
-Throttling (429) and server errors (5xx) are retried with capped exponential backoff and full
-jitter, and every retry is counted in the ``Retries`` metric.
+``send`` posts to one connection, ``broadcast`` to many at once (one encoding, one size check, a
+bounded pool of threads sharing the endpoint's sender, see ``wsgate.senders``), ``close``
+disconnects a client and ``info`` describes it. A connection that is gone (410) is removed from the
+connection store and all of its rooms when a table is configured (unless it connected in the last 30
+seconds and may still be in ``$connect``, see ``_forget``); it is never retried. Throttling (429)
+and server errors (5xx) are retried with capped exponential backoff and full jitter, and every retry
+is counted in the ``Retries`` metric.
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from . import _json, metrics, tracing
-from ._clients import MAX_POOL_CONNECTIONS, management_client, poster
+from ._clients import MAX_POOL_CONNECTIONS, management_client, sender
 from ._retry import call_with_retries, error_code, http_status
 from .apigw.limits import MAX_POST_BYTES
 from .endpoint import resolve_endpoint
-from .errors import Gone, PayloadTooLarge, SendFailed
+from .errors import Gone, SendFailed, SendTooLarge
 
 #: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
 MAX_PAYLOAD_BYTES = MAX_POST_BYTES
@@ -59,7 +57,7 @@ class BroadcastReport:
 def encode(data: Any) -> bytes:
     """The bytes sent for ``data``: dict or list → compact JSON, str → UTF-8, bytes as they are.
 
-    Raises ``PayloadTooLarge`` over 131,072 bytes, before anything is sent.
+    Raises ``SendTooLarge`` over 131,072 bytes, before anything is sent.
     """
     if isinstance(data, bytes | bytearray | memoryview):
         payload = bytes(data)
@@ -73,7 +71,7 @@ def encode(data: Any) -> bytes:
             "a str (UTF-8) or bytes"
         )
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge(
+        raise SendTooLarge(
             f"payload is {len(payload)} bytes; API Gateway accepts at most {MAX_PAYLOAD_BYTES}"
         )
     return payload
@@ -82,12 +80,12 @@ def encode(data: Any) -> bytes:
 def send(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
     """Send ``data`` to one connection.
 
-    Raises ``PayloadTooLarge`` (before any call), ``Gone`` when the client has disconnected
+    Raises ``SendTooLarge`` (before any call), ``Gone`` when the client has disconnected
     (after removing it from the store), ``SendFailed`` when the call fails after its retries,
     and ``ConfigurationError`` when no endpoint can be found (see ``wsgate.endpoint``).
     """
     payload = encode(data)
-    _raise_for(connection_id, _deliver(poster(resolve_endpoint(endpoint)), connection_id, payload))
+    _raise_for(connection_id, _deliver(sender(resolve_endpoint(endpoint)), connection_id, payload))
 
 
 def broadcast(
@@ -112,14 +110,17 @@ def broadcast(
     report = BroadcastReport()
     if not targets:
         return report
-    sender = poster(resolve_endpoint(endpoint))
+    posting = sender(resolve_endpoint(endpoint))
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
     with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
         if workers == 1:
-            outcomes = [_deliver(sender, cid, payload) for cid in targets]
+            outcomes = [_deliver(posting, cid, payload) for cid in targets]
         else:
+            # Imported here: most invocations never broadcast, and a cold start need not pay.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
-                outcomes = list(pool.map(lambda cid: _deliver(sender, cid, payload), targets))
+                outcomes = list(pool.map(lambda cid: _deliver(posting, cid, payload), targets))
     for cid, (status, reason) in zip(targets, outcomes, strict=True):
         if status == "delivered":
             report.delivered.append(cid)
@@ -161,10 +162,10 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     return result
 
 
-def _deliver(sender: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
+def _deliver(posting: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
     """Post one payload; returns ("delivered" | "gone" | "failed", reason) and counts it."""
     try:
-        _call(connection_id, lambda: sender.post(connection_id, payload))
+        _call(connection_id, lambda: posting.post(connection_id, payload))
     except Gone:
         metrics.incr(metrics.MESSAGES_GONE)
         return "gone", "gone"
@@ -232,6 +233,8 @@ def _forget(connection_id: str) -> None:
 
 
 def _iso(value: Any) -> str | None:
+    from datetime import datetime  # only info() needs it; a cold start need not pay
+
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return None if value is None else str(value)

@@ -44,6 +44,11 @@ def set_route(route_key: str | None) -> None:
     _route.set(route_key)
 
 
+def has_pending() -> bool:
+    """Whether any counter waits to be flushed (read without the lock: a hint, not a promise)."""
+    return bool(_counters)
+
+
 def pending() -> dict[str, int]:
     """A copy of the counters not yet flushed (for tests and diagnostics)."""
     with _lock:

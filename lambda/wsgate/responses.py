@@ -8,57 +8,64 @@ routes; of the headers, only ``Sec-WebSocket-Protocol`` reaches the client, and 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from . import _json
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any
-
-    #: What a handler may return.
-    HandlerResult = Any
+#: What a handler may return: None, a dict/list/str/bytes reply body, or a ``Response``.
+HandlerResult = Any
 
 
+@dataclass(frozen=True, init=False)
 class Response:
     """A handler's answer with a status and headers.
 
     ``Response(401)`` on ``$connect`` refuses the handshake with 401;
     ``Response(headers={"Sec-WebSocket-Protocol": "chat"})`` accepts a subprotocol; on a two-way
-    route ``body`` (dict, list, str or bytes) is sent back to the caller. Immutable. (A plain
-    class rather than a dataclass: importing ``dataclasses`` would add to every cold start.)
+    route ``body`` (dict, list, str or bytes) is sent back to the caller. Immutable.
     """
 
-    __slots__ = ("body", "headers", "status")
-
-    status: int
-    body: Any
-    headers: Mapping[str, str] | None
+    status_code: int = 200
+    body: Any = None
+    headers: Mapping[str, str] | None = None
 
     def __init__(
-        self, status: int = 200, body: Any = None, headers: Mapping[str, str] | None = None
+        self,
+        status_code: int = 200,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        status: int | None = None,
     ) -> None:
-        object.__setattr__(self, "status", status)
+        if status is not None:
+            warnings.warn(
+                "Response(status=...) is deprecated and will be removed in 1.0; "
+                "use Response(status_code=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            status_code = status
+        object.__setattr__(self, "status_code", status_code)
         object.__setattr__(self, "body", body)
         object.__setattr__(self, "headers", headers)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"Response is immutable; build a new one instead of setting {name}")
-
-    def __repr__(self) -> str:
-        return f"Response(status={self.status!r}, body={self.body!r}, headers={self.headers!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Response):
-            return NotImplemented
-        return (self.status, self.body, self.headers) == (other.status, other.body, other.headers)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, holds mutable values
+    @property
+    def status(self) -> int:
+        """Deprecated spelling of :attr:`status_code`."""
+        warnings.warn(
+            "Response.status is deprecated and will be removed in 1.0; use Response.status_code",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.status_code
 
     @property
     def ok(self) -> bool:
         """True for a 2xx status (the handshake succeeds on ``$connect``)."""
-        return 200 <= self.status < 300
+        return 200 <= self.status_code < 300
 
 
 def encode_body(body: Any) -> tuple[str | None, bool]:
@@ -87,7 +94,7 @@ def to_proxy(result: HandlerResult) -> dict[str, Any]:
     if result is None:
         return {"statusCode": 200}
     if isinstance(result, Response):
-        status, body, headers = result.status, result.body, result.headers
+        status, body, headers = result.status_code, result.body, result.headers
     else:
         status, body, headers = 200, result, None
     proxy: dict[str, Any] = {"statusCode": int(status)}
@@ -101,6 +108,6 @@ def to_proxy(result: HandlerResult) -> dict[str, Any]:
     return proxy
 
 
-def error_frame(code: str, message: str, request_id: str) -> dict[str, str]:
+def error_frame(code: str, message: str, request_id: str | None) -> dict[str, str | None]:
     """The runtime's JSON error frame: ``{"type": "error", "code", "message", "requestId"}``."""
     return {"type": "error", "code": code, "message": message, "requestId": request_id}

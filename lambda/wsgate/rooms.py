@@ -189,7 +189,7 @@ class Rooms:
             body = {"message": _json.dumps(stored)}
         else:
             body = {"text": message}
-        encode(stored)  # what cannot be sent is not stored either (PayloadTooLarge)
+        encode(stored)  # what cannot be sent is not stored either (SendTooLarge)
         dynamodb_client().put_item(
             TableName=table_name(),
             Item={
@@ -243,14 +243,3 @@ def _alive(item: dict[str, Any], now: float) -> bool:
 def _check_room(room: str) -> None:
     if not isinstance(room, str) or not room or len(room) > MAX_ROOM_LENGTH:
         raise BadRequest(f"room names are 1 to {MAX_ROOM_LENGTH} characters")
-
-
-# ``wsgate.rooms`` is the ``rooms`` object, but once this module has been imported by name
-# (``import wsgate.rooms``), Python's import system binds the package attribute to the module
-# instead. These module functions make both spellings work the same.
-join = rooms.join
-leave = rooms.leave
-members = rooms.members
-publish = rooms.publish
-remember = rooms.remember
-history = rooms.history

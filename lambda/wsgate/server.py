@@ -1,8 +1,9 @@
-"""``Server``: the class form of an app, for handlers that share state and helpers.
+"""``WebSocketHandler``: the class form of an app, for handlers that share state and helpers.
 
-Subclass it, override ``on_connect``, ``on_disconnect`` and ``on_message`` (messages whose route
-has no handler of its own), and mark other methods with ``@route("key")``. The instance is the
-Lambda handler: ``handler = Chat()`` or ``handler = Chat.handler`` (one shared instance per
+Subclass it, override ``on_connect``, ``on_disconnect``, ``on_message`` (messages whose route has no
+handler of its own) and ``on_error``, and mark other methods with ``@handles("key")``: the class
+form's marker, where the decorator form registers functions with ``App.route("key")``. The instance
+is the Lambda handler: ``handler = Chat()`` or ``handler = Chat.handler`` (one shared instance per
 container). Dispatch, middleware, error frames and the connection store behave exactly as in
 :class:`~wsgate.app.App`, which each instance builds and delegates to.
 """
@@ -10,23 +11,24 @@ container). Dispatch, middleware, error frames and the connection store behave e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from .app import App, describe
 from .errors import RegistrationError
 from .events import Event
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any, ClassVar, TypeVar
-
-    F = TypeVar("F", bound=Callable[..., Any])
-    S = TypeVar("S", bound="Server")
+F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound="WebSocketHandler")
 
 _ROUTE_ATTR = "__wsgate_routes__"
 
 
-def route(key: str) -> Callable[[F], F]:
-    """Mark a ``Server`` method as the handler of the custom route ``key``."""
+def handles(key: str) -> Callable[[F], F]:
+    """Mark a ``WebSocketHandler`` method as the handler of the custom route ``key``.
+
+    (``App.route(key)`` is the decorator form's registration; this only marks the method, and the
+    class registers it when an instance is made.)
+    """
     if not isinstance(key, str) or not key:
         raise RegistrationError(f"a route key must be a non-empty string, got {key!r}")
 
@@ -50,13 +52,17 @@ class _SharedInstance:
         return instance
 
 
-class Server:
-    """Base class of a WebSocket app written as a class; instances are Lambda handlers."""
+class WebSocketHandler:
+    """Base class of a WebSocket app written as a class; instances are Lambda handlers.
+
+    (Named after the class form of Tornado and Starlette's WebSocket endpoints: it handles the
+    events of an API, it does not serve a network socket.)
+    """
 
     #: ``Cls.handler`` is the container's shared instance (for ``handler = Chat.handler``).
     handler: ClassVar[Any] = _SharedInstance()
     _wsgate_instance: ClassVar[Any] = None
-    #: Route key -> method name, collected from ``@route`` marks when the class is defined.
+    #: Route key -> method name, collected from ``@handles`` marks when the class is defined.
     _wsgate_routes: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -79,7 +85,7 @@ class Server:
 
     def __init__(self) -> None:
         self.app = App()
-        base = Server
+        base = WebSocketHandler
         cls = type(self)
         if cls.on_connect is not base.on_connect:
             self.app.connect(self.on_connect)
@@ -88,7 +94,7 @@ class Server:
         if cls.on_message is not base.on_message:
             self.app.default(self.on_message)
         if cls.on_error is not base.on_error:
-            self.app.errorhandler(Exception)(self.on_error)
+            self.app.on_error(Exception)(self.on_error)
         for key, name in cls._wsgate_routes.items():
             method = getattr(self, name)
             if key in self.app.routes:
@@ -111,7 +117,7 @@ class Server:
         return None
 
     def on_message(self, event: Event) -> Any:
-        """A message whose route has no ``@route`` method (the ``$default`` route)."""
+        """A message whose route has no ``@handles`` method (the ``$default`` route)."""
         return None
 
     def on_error(self, event: Event, exc: Exception) -> Any:

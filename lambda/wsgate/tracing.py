@@ -11,10 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 _log = logging.getLogger("wsgate.tracing")
 _UNSET: Any = object()

@@ -46,10 +46,14 @@ class GatewayConfig:
     connect_route: bool = True
     default_route: bool = True
     static_dir: Path | None = None
+    #: The module's ``http_api``: serve an HTTP API (payload 2.0) to the same handler.
+    http_api: bool = False
     #: Things the user should know (e.g. a ``var.x`` with no value), printed at start.
     warnings: tuple[str, ...] = ()
     region: str = "us-east-1"
     account_id: str = "123456789012"
+    #: The module's requirements_file (relative to source_dir); None: no dependencies.
+    requirements_file: str | None = "requirements.txt"
 
     @property
     def table_name(self) -> str:
@@ -319,9 +323,14 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
             kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    if "requirements_file" in block:
+        req = block["requirements_file"]
+        kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None
     env = block.get("environment")
     if isinstance(env, dict):
         kwargs["environment"] = {str(k): str(v) for k, v in env.items()}
+    if block.get("http_api") in (True, "true"):
+        kwargs["http_api"] = True
     static = base / "static"
     if static.is_dir():
         kwargs["static_dir"] = static

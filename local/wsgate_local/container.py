@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import runpy
 import struct
 import sys
 import time
@@ -143,6 +144,9 @@ def main(argv: list[str]) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    preload = os.environ.get("WSGATE_LOCAL_PRELOAD")
+    if preload:  # instrumentation run before the handler loads (the tests' AWS call recorder)
+        runpy.run_path(preload, run_name="__wsgate_preload__")
     sys.path.insert(0, source_dir)
     os.chdir(source_dir)
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "wsgate")

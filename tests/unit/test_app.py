@@ -154,7 +154,7 @@ def test_middleware_wraps_every_handler_in_order_and_can_answer_itself(apigw: An
     assert order == ["outer-in", "gate", "outer-out"]
 
 
-def test_errorhandler_turns_an_exception_into_the_reply(apigw: Any) -> None:
+def test_on_error_turns_an_exception_into_the_reply(apigw: Any) -> None:
     app = App()
 
     class OutOfStock(Exception):
@@ -163,7 +163,7 @@ def test_errorhandler_turns_an_exception_into_the_reply(apigw: Any) -> None:
     class Backordered(OutOfStock):
         pass
 
-    @app.errorhandler(OutOfStock)
+    @app.on_error(OutOfStock)
     def out_of_stock(event: Event, exc: Exception) -> Response:
         return Response(409, {"error": type(exc).__name__})
 
@@ -239,7 +239,7 @@ def test_error_handler_can_turn_an_exception_into_a_client_error_frame(
 ) -> None:
     app = App()
 
-    @app.errorhandler(KeyError)
+    @app.on_error(KeyError)
     def missing_field(event: Event, exc: Exception) -> None:
         raise BadRequest(f"missing field {exc}")
 
@@ -253,7 +253,7 @@ def test_error_handler_that_raises_is_treated_as_a_crash(
     caller: ManagementStub, apigw: Any
 ) -> None:
     app = App()
-    app.errorhandler(KeyError)(lambda event, exc: 1 / 0)
+    app.on_error(KeyError)(lambda event, exc: 1 / 0)
     app.route("say")(lambda event: {}["missing"])
     assert app(apigw.message("say", "{}"))["statusCode"] == 500
     assert frames(caller, "conn-1=")[0]["code"] == "internal_error"
@@ -326,7 +326,8 @@ def test_current_event_is_set_during_dispatch_and_reset_after(apigw: Any) -> Non
     app.route("peek")(lambda e: seen.append((current_event.get(), current_lambda_context.get())))
     event = apigw.message("peek", "{}")
     app(event, context)
-    assert seen == [(event, context)]
+    [(current, lambda_context)] = seen
+    assert isinstance(current, Event) and current.raw is event and lambda_context is context
     assert current_event.get() is None and current_lambda_context.get() is None
 
 

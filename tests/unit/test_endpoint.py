@@ -15,6 +15,7 @@ from wsgate import _clients
 from wsgate.context import current_event
 from wsgate.endpoint import resolve_endpoint
 from wsgate.errors import ConfigurationError
+from wsgate.events import Event
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -29,7 +30,7 @@ def _event(domain: str, stage: str = "dev") -> dict[str, Any]:
 
 
 def test_explicit_endpoint_beats_environment_beats_event(monkeypatch: pytest.MonkeyPatch) -> None:
-    token = current_event.set(_event("abc123.execute-api.eu-west-1.amazonaws.com", "prod"))
+    token = current_event.set(Event(_event("abc123.execute-api.eu-west-1.amazonaws.com", "prod")))
     try:
         assert resolve_endpoint() == "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
         monkeypatch.setenv("WSGATE_ENDPOINT", "https://env.example.com/v1/")
@@ -41,7 +42,7 @@ def test_explicit_endpoint_beats_environment_beats_event(monkeypatch: pytest.Mon
 
 def test_a_captured_aws_event_gives_the_execute_api_endpoint_with_its_stage() -> None:
     event = _capture("aws-lambda-dotnet__websocket-api-connect-request.json")
-    token = current_event.set(event)
+    token = current_event.set(Event(event))
     try:
         endpoint = resolve_endpoint()
     finally:
@@ -52,7 +53,7 @@ def test_a_captured_aws_event_gives_the_execute_api_endpoint_with_its_stage() ->
 
 
 def test_custom_domain_uses_the_base_path_not_the_stage(monkeypatch: pytest.MonkeyPatch) -> None:
-    token = current_event.set(_event("ws.example.com", "prod"))
+    token = current_event.set(Event(_event("ws.example.com", "prod")))
     try:
         assert resolve_endpoint() == "https://ws.example.com"
         monkeypatch.setenv("WSGATE_BASE_PATH", "/chat/")
@@ -77,7 +78,7 @@ def test_send_inside_an_invocation_finds_the_endpoint_from_its_event(
 ) -> None:
     mgmt.connect("A=")
     host = mgmt.endpoint.split("/")[2]  # 127.0.0.1:<port>, as the local gateway's events say
-    token = current_event.set(_event(host, mgmt.stage))
+    token = current_event.set(Event(_event(host, mgmt.stage)))
     try:
         wsgate.send("A=", "found you")
     finally:
@@ -88,7 +89,7 @@ def test_send_inside_an_invocation_finds_the_endpoint_from_its_event(
 
 def test_the_event_endpoint_does_not_leak_to_other_threads() -> None:
     outcome: list[BaseException | str] = []
-    token = current_event.set(_event("abc123.execute-api.us-east-1.amazonaws.com"))
+    token = current_event.set(Event(_event("abc123.execute-api.us-east-1.amazonaws.com")))
     try:
         assert resolve_endpoint().endswith("/dev")
 

@@ -292,7 +292,15 @@ def test_missing_event_type_is_inferred_from_the_route_key() -> None:
     assert Event({"requestContext": {"routeKey": "$disconnect"}}).event_type == "DISCONNECT"
     assert Event({"requestContext": {"routeKey": "say"}}).event_type == "MESSAGE"
     empty = Event({})
-    assert (empty.route_key, empty.connection_id, empty.connected_at) == ("", "", None)
+    assert (empty.route_key, empty.connection_id, empty.connected_at) == (None, None, None)
+
+
+def test_every_missing_value_is_none_never_an_empty_string() -> None:
+    empty = Event({"requestContext": {"connectionId": "", "stage": None}})
+    for name in ("connection_id", "route_key", "request_id", "stage", "domain_name", "api_id"):
+        assert getattr(empty, name) is None, name
+    for name in ("message_id", "connected_at", "principal_id", "body", "method_arn", "source_ip"):
+        assert getattr(empty, name) is None, name
 
 
 header_names = st.text(alphabet=string.ascii_letters + "-", min_size=1, max_size=20)

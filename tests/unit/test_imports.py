@@ -63,7 +63,7 @@ def test_module_imports_only_stdlib_boto3_and_guarded_xray(path: Path) -> None:
 def test_import_wsgate_loads_no_boto3() -> None:
     code = (
         "import sys, json, wsgate\n"
-        "from wsgate import App, Event, Response, Server, route, authorizer\n"
+        "from wsgate import App, Event, Response, WebSocketHandler, handles, authorizer\n"
         "import wsgate.compat.zappa\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 'aws_xray_sdk'))))\n"

@@ -109,20 +109,67 @@ def test_wsgate_log_level_silences_info_lines(apigw: Any) -> None:
     assert [x for x in run_app_in_fresh_interpreter("WARNING", apigw) if "durationMs" in x] == []
 
 
-def test_direct_invocation_line_matches_the_formatter_exactly(apigw: Any) -> None:
-    event = apigw.message("sáy", "{}", connection_id='quo"te=')
-    token = logs.current_event.set(event)
+def test_the_summary_line_is_the_formatters_and_keeps_ids_json_must_escape(
+    log_lines: list[dict[str, Any]], apigw: Any
+) -> None:
+    app = App()
+    app.route("sáy")(lambda event: None)
+    event = apigw.message("sáy", "{}", connection_id='quo"te\\=')
+    app(event)
+    [line] = [line for line in log_lines if "durationMs" in line]
+    assert line["message"] == "sáy handled" and line["level"] == "INFO"
+    assert line["connectionId"] == 'quo"te\\=' and line["routeKey"] == "sáy"
+    assert line["requestId"] == event["requestContext"]["requestId"]
+    assert line["statusCode"] == 200 and line["durationMs"] >= 0 and line["logger"] == "wsgate"
+
+
+def test_caplog_and_a_users_root_handler_see_wsgate_records(
+    apigw: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    mine = Keep()
+    root.addHandler(mine)
     try:
-        fields = {"statusCode": 500, "durationMs": 1.25, "error": "internal_error", 'q"k': None}
-        direct = json.loads(logs._invocation_line(logging.ERROR, "sáy handled", fields))
-        record = logging.LogRecord("wsgate", logging.ERROR, __file__, 0, "sáy handled", (), None)
-        record.__dict__.update(fields)
-        formatted = json.loads(logs.JsonFormatter().format(record))
+        app = App()
+        assert logs.logger.propagate
+        app.route("say")(lambda event: None)
+        with caplog.at_level(logging.INFO, logger="wsgate"):
+            app(apigw.message("say", "{}"))
     finally:
-        logs.current_event.reset(token)
-    assert abs(direct.pop("timestamp") - formatted.pop("timestamp")) < 60_000
-    assert direct == formatted
-    assert direct["connectionId"] == 'quo"te=' and direct["level"] == "ERROR"
+        root.removeHandler(mine)
+    assert any(r.name == "wsgate" and r.getMessage() == "say handled" for r in caplog.records)
+    assert [r.getMessage() for r in seen if r.name == "wsgate"] == ["say handled"]
+
+
+def test_the_lambda_runtime_root_handler_skips_lines_wsgate_already_wrote(
+    apigw: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed: list[str] = []
+
+    class LambdaLoggerHandler(logging.Handler):  # the name the Python runtime's handler has
+        def emit(self, record: logging.LogRecord) -> None:
+            printed.append(record.getMessage())
+
+    root = logging.getLogger()
+    runtime_handler = LambdaLoggerHandler()
+    root.addHandler(runtime_handler)
+    try:
+        app = App()
+        app.route("say")(lambda event: None)
+        app(apigw.message("say", "{}"))
+        logging.getLogger("elsewhere").warning("not ours")
+    finally:
+        root.removeHandler(runtime_handler)
+    assert printed == ["not ours"]  # wsgate's line once, on stdout, as JSON
+    assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == [
+        "say handled"
+    ]
 
 
 def test_debug_level_logs_each_event_with_credentials_masked(
@@ -177,3 +224,80 @@ def test_a_level_set_in_code_is_kept_unless_the_environment_names_one(
         assert logs.logger.level == logging.DEBUG
     finally:
         logs.logger.setLevel(previous)
+
+
+def test_a_short_token_after_the_bearer_marker_is_masked_as_the_authorizer_reads_it(
+    apigw: Any,
+) -> None:
+    from wsgate.auth import AuthRequest
+
+    event = apigw.connect(headers={"Sec-WebSocket-Protocol": "chat.v1, bearer, q7Zk9"})
+    assert AuthRequest(event).token == "q7Zk9"  # what the authorizer helper takes as the token
+    safe = logs.redact_event(event)
+    assert safe["headers"]["Sec-WebSocket-Protocol"] == f"chat.v1, bearer, {logs.REDACTED}"
+    assert "q7Zk9" not in json.dumps(safe)
+
+
+protocol_names = st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=1)
+
+
+@given(st.lists(st.one_of(protocol_names, st.sampled_from(["bearer", "token"])), min_size=1))
+def test_whatever_the_authorizer_reads_as_a_subprotocol_token_is_never_logged(
+    protocols: list[str],
+) -> None:
+    from wsgate.auth import AuthRequest
+
+    header = ", ".join(protocols)
+    raw = {"headers": {"Sec-WebSocket-Protocol": header}, "requestContext": {}}
+    token = AuthRequest(raw).token
+    shown = [
+        item.strip()
+        for item in logs.redact_event(raw)["headers"]["Sec-WebSocket-Protocol"].split(",")
+    ]
+    if token is not None:
+        assert token not in shown
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Auth-Token", "X-Session-Id", "X-Api-Secret", "X-Signature", "Private-Key"]
+)
+def test_headers_named_like_credentials_are_masked(name: str, apigw: Any) -> None:
+    event = apigw.connect(headers={name: "s3cr3t-value", "Sec-WebSocket-Key": "dGhlIG5vbmNl"})
+    safe = logs.redact_event(event)
+    assert safe["headers"][name] == logs.REDACTED
+    assert safe["multiValueHeaders"][name] == [logs.REDACTED]
+    assert safe["headers"]["Sec-WebSocket-Key"] == "dGhlIG5vbmNl"  # a nonce, not a secret
+    assert "s3cr3t-value" not in json.dumps(safe)
+
+
+@pytest.mark.parametrize("name", ["jwt", "id_token", "sig", "X-Amz-Signature", "session"])
+def test_query_keys_named_like_credentials_are_masked(name: str, apigw: Any) -> None:
+    event = apigw.connect(query={name: "s3cr3t-value", "room": "lobby"})
+    safe = logs.redact_event(event)
+    assert safe["queryStringParameters"] == {name: logs.REDACTED, "room": "lobby"}
+
+
+def test_credential_shaped_values_are_masked_whatever_their_name(apigw: Any) -> None:
+    event = apigw.connect(headers={"X-Forward": f"Bearer {TOKEN}"}, query={"t": TOKEN})
+    safe = logs.redact_event(event)
+    assert safe["headers"]["X-Forward"] == logs.REDACTED
+    assert safe["queryStringParameters"]["t"] == logs.REDACTED
+
+
+def test_message_bodies_are_logged_only_when_the_user_opts_in(
+    apigw: Any, log_lines: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App()
+    app.route("say")(lambda event: None)
+    secret_text = "my card number is 4111 1111 1111 1111"
+    logs.logger.setLevel(logging.DEBUG)
+    try:
+        app(apigw.message("say", {"action": "say", "text": secret_text}))
+        monkeypatch.setenv("WSGATE_LOG_BODIES", "true")
+        app(apigw.message("say", {"action": "say", "text": "fine to log"}))
+    finally:
+        logs.logger.setLevel(logs.level_from_env())
+    first, second = [line["event"] for line in log_lines if line["message"] == "event received"]
+    assert secret_text not in json.dumps(log_lines)
+    assert "WSGATE_LOG_BODIES=true" in first["body"]
+    assert json.loads(second["body"])["text"] == "fine to log"

@@ -9,7 +9,7 @@ import pytest
 import wsgate
 from mgmt_stub import ManagementStub, all_items, clean_env_fixture, mgmt_fixture, table_fixture  # noqa: F401
 from wsgate import _clients, metrics, store
-from wsgate.errors import Gone, PayloadTooLarge, SendFailed
+from wsgate.errors import Gone, SendFailed, SendTooLarge
 
 
 def a_minute_ago() -> int:
@@ -33,9 +33,9 @@ def test_131072_bytes_are_sent_and_131073_refused_before_any_call(mgmt: Manageme
     wsgate.send("A=", b"x" * 131_072, endpoint=mgmt.endpoint)
     assert len(mgmt.received["A="][0]) == 131_072
 
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(SendTooLarge):
         wsgate.send("A=", "x" * 131_073, endpoint=mgmt.endpoint)
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(SendTooLarge):
         wsgate.broadcast(["A="], {"text": "é" * 65_536}, endpoint=mgmt.endpoint)
     assert mgmt.calls("A=") == 1
 

@@ -1,4 +1,4 @@
-"""The class form: a Server subclass is a Lambda handler with the same semantics as App."""
+"""The class form: a WebSocketHandler subclass is a Lambda handler with the semantics of App."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from mgmt_stub import ManagementStub, clean_env, mgmt  # noqa: F401 - fixtures
-from wsgate import RegistrationError, Response, Server, route
+from wsgate import RegistrationError, Response, WebSocketHandler, handles
 from wsgate.events import Event
 
 
-class Chat(Server):
+class Chat(WebSocketHandler):
     def __init__(self) -> None:
         super().__init__()
         self.log: list[str] = []
@@ -28,13 +28,13 @@ class Chat(Server):
     def on_message(self, event: Event) -> str:
         return f"unrouted {event.route_key}"
 
-    @route("say")
+    @handles("say")
     def say(self, event: Event) -> dict[str, Any]:
         self.log.append("say")
         return {"said": event.json["text"]}
 
-    @route("ping")
-    @route("hello")
+    @handles("ping")
+    @handles("hello")
     def greet(self, event: Event) -> dict[str, str]:
         return {"type": "pong" if event.route_key == "ping" else "hello"}
 
@@ -73,7 +73,7 @@ def test_class_handler_is_one_shared_instance_per_class(apigw: Any) -> None:
 
 def test_subclass_inherits_routes_and_can_add_more(apigw: Any) -> None:
     class Bigger(Chat):
-        @route("shout")
+        @handles("shout")
         def shout(self, event: Event) -> str:
             return event.json["text"].upper()
 
@@ -85,11 +85,11 @@ def test_subclass_inherits_routes_and_can_add_more(apigw: Any) -> None:
 def test_two_methods_for_one_route_raise_at_class_definition() -> None:
     with pytest.raises(RegistrationError) as info:
 
-        class Broken(Server):
-            @route("say")
+        class Broken(WebSocketHandler):
+            @handles("say")
             def one(self, event: Event) -> None: ...
 
-            @route("say")
+            @handles("say")
             def two(self, event: Event) -> None: ...
 
     assert "Broken.one" in str(info.value) and "Broken.two" in str(info.value)
@@ -103,8 +103,8 @@ def test_without_on_message_unknown_routes_get_an_error_frame(
     monkeypatch.setenv("WSGATE_ENDPOINT", mgmt.endpoint)
     mgmt.connect("conn-1=")
 
-    class Minimal(Server):
-        @route("say")
+    class Minimal(WebSocketHandler):
+        @handles("say")
         def say(self, event: Event) -> None: ...
 
     assert Minimal()(apigw.message("dance", "{}"))["statusCode"] == 404
@@ -113,7 +113,7 @@ def test_without_on_message_unknown_routes_get_an_error_frame(
 
 
 def test_on_error_answers_exceptions_and_middleware_wraps_methods(apigw: Any) -> None:
-    class Careful(Server):
+    class Careful(WebSocketHandler):
         def __init__(self) -> None:
             super().__init__()
             self.seen: list[str] = []
@@ -123,7 +123,7 @@ def test_on_error_answers_exceptions_and_middleware_wraps_methods(apigw: Any) ->
             self.seen.append(event.route_key)
             return call_next(event)
 
-        @route("divide")
+        @handles("divide")
         def divide(self, event: Event) -> float:
             return 1 / event.json["by"]
 

@@ -83,3 +83,53 @@ def test_a_default_handler_still_gets_unmatched_actions(caller: ManagementStub, 
 
     assert app(apigw.message("$default", {"action": "dance"}))["body"] == "default got dance"
     assert "conn-1=" not in caller.received
+
+
+def test_a_handled_route_missing_from_the_api_still_runs_its_handler_and_warns(
+    caller: ManagementStub, apigw: Any, log_lines: list[dict[str, Any]]
+) -> None:
+    app = App()
+    said: list[str] = []
+
+    @app.route("say")
+    def say(event: Event) -> dict[str, str]:
+        said.append(event.json["text"])
+        return {"ok": "said"}
+
+    @app.default
+    def fallback(event: Event) -> str:
+        return "default"
+
+    # API Gateway has no "say" route (it is missing from the module's routes): $default.
+    for text in ("one", "two"):
+        response = app(apigw.message("$default", {"action": "say", "text": text}))
+        assert response == {"statusCode": 200, "body": '{"ok":"said"}'}
+    assert said == ["one", "two"]
+    assert "conn-1=" not in caller.received  # no unknown_action frame
+    warnings = [line for line in log_lines if line["level"] == "WARNING"]
+    assert len(warnings) == 1  # once per container, not once per message
+    assert warnings[0]["missingRoute"] == "say"
+    assert "add 'say' to the module's routes" in warnings[0]["message"]
+    assert app(apigw.message("$default", {"action": "dance"}))["body"] == "default"
+
+
+def test_a_missing_route_is_found_with_the_configured_selection_expression(
+    caller: ManagementStub, apigw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WSGATE_ROUTE_SELECTION_EXPRESSION", "$request.body.op")
+    app = App()
+    app.route("shout")(lambda event: "shouted")
+    assert app(apigw.message("$default", {"op": "shout"}))["body"] == "shouted"
+    assert app(apigw.message("$default", {"action": "shout"}))["statusCode"] == 404
+
+
+@pytest.mark.parametrize("body", [{"action": "$connect"}, {"action": "$disconnect"}])
+def test_a_body_cannot_select_a_lifecycle_handler(
+    caller: ManagementStub, apigw: Any, body: dict[str, str]
+) -> None:
+    app = app_with_one_route()
+    ran: list[str] = []
+    app.connect(lambda event: ran.append("connect"))
+    app.disconnect(lambda event: ran.append("disconnect"))
+    assert app(apigw.message("$default", body))["statusCode"] == 404
+    assert ran == []

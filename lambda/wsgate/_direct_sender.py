@@ -1,23 +1,27 @@
-"""PostToConnection from botocore's parts, without a client's per-call machinery.
+"""The direct sender: PostToConnection from botocore's parts, without a client's per-call machinery.
 
-A stock boto3 client spends most of a ``post_to_connection`` call outside the network: event
-hooks, parameter validation, endpoint rules, the user-agent string, checksum and retry handlers.
-A send is one small signed POST, so ``Poster`` builds it from the same building blocks the client
-uses at its core: ``AWSRequest`` and ``SigV4Auth`` (service ``execute-api``, the endpoint's
-region, the session's refreshable credentials frozen once per request), and botocore's own
-rest-json parser for error answers, which become the ``ClientError`` a client would raise.
+It is one of the two senders behind ``wsgate.senders`` (the other is a stock boto3 client); it
+reaches into botocore's internals, so it is used only with the botocore versions its
+wire-equivalence tests run against (see ``wsgate.senders``).
 
-The request travels over a small pool of keep-alive ``http.client`` connections: urllib3's
-request and response handling cost about twice as much CPU as the rest of a send together. The
-pool keeps what matters from urllib3: TCP_NODELAY, connect and read timeouts, certificate checks
-against the client's CA bundle, a dropped idle connection replaced before it is used, and
-botocore's exception types for failures (``EndpointConnectionError`` and ``ConnectTimeoutError``
-when nothing was sent). An endpoint reached through an HTTP(S) proxy uses botocore's
-``URLLib3Session`` instead, which knows proxies.
+A stock boto3 client spends most of a ``post_to_connection`` call outside the network: event hooks,
+parameter validation, endpoint rules, the user-agent string, checksum and retry handlers. A send is
+one small signed POST, so ``DirectSender`` builds it from the same building blocks the client uses
+at its core: ``AWSRequest`` and ``SigV4Auth`` (service ``execute-api``, the endpoint's region, the
+session's refreshable credentials frozen once per request), and botocore's own rest-json parser for
+error answers, which become the ``ClientError`` a client would raise.
 
-The wire request is the client's: ``POST {endpoint}/@connections/{id}`` with the id
-percent-encoded as botocore encodes a URI label, the payload as the raw body, and the same
-signed headers (``host``, ``x-amz-date``, ``x-amz-security-token`` when there is a session token).
+The request travels over a small pool of keep-alive ``http.client`` connections: urllib3's request
+and response handling cost about twice as much CPU as the rest of a send together. The pool keeps
+what matters from urllib3: TCP_NODELAY, connect and read timeouts, certificate checks against the
+client's CA bundle, a dropped idle connection replaced before it is used, and botocore's exception
+types for failures (``EndpointConnectionError`` and ``ConnectTimeoutError`` when nothing was sent).
+An endpoint reached through an HTTP(S) proxy uses botocore's ``URLLib3Session`` instead, which knows
+proxies.
+
+The wire request is the client's: ``POST {endpoint}/@connections/{id}`` with the id percent-encoded
+as botocore encodes a URI label, the payload as the raw body, and the same signed headers (``host``,
+``x-amz-date``, ``x-amz-security-token`` when there is a session token).
 
 GET and DELETE (``info``, ``close``) are rare and keep using the stock client.
 """
@@ -65,7 +69,7 @@ _parser = create_parser("rest-json")
 SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
-class Poster:
+class DirectSender:
     """Posts payloads to the connections of one @connections endpoint; safe to share by threads.
 
     ``credentials`` is the session's credential object (possibly refreshable) or None, which
@@ -152,11 +156,11 @@ class Poster:
 class _Signer(SigV4Auth):  # type: ignore[misc,unused-ignore]
     """botocore's SigV4 signer, doing its two costly steps once: the signed headers are worked
     out once per request (``SigV4Auth`` does it twice), and the day's signing key (four HMACs)
-    once per secret and day, kept on the ``Poster``."""
+    once per secret and day, kept on the ``DirectSender``."""
 
-    def __init__(self, credentials: Any, service: str, region: str, poster: Poster) -> None:
+    def __init__(self, credentials: Any, service: str, region: str, sender: DirectSender) -> None:
         super().__init__(credentials, service, region)
-        self._poster = poster
+        self._sender = sender
         self._headers_to_sign: Any = None
 
     def headers_to_sign(self, request: Any) -> Any:
@@ -166,12 +170,12 @@ class _Signer(SigV4Auth):  # type: ignore[misc,unused-ignore]
 
     def signature(self, string_to_sign: str, request: Any) -> str:
         secret, day = self.credentials.secret_key, request.context["timestamp"][0:8]
-        kept_secret, kept_day, key = self._poster._key
+        kept_secret, kept_day, key = self._sender._key
         if kept_secret != secret or kept_day != day:
             key = self._sign(f"AWS4{secret}".encode(), day)
             for part in (self._region_name, self._service_name, "aws4_request"):
                 key = self._sign(key, part)
-            self._poster._key = (secret, day, key)
+            self._sender._key = (secret, day, key)
         signature: str = self._sign(key, string_to_sign, hex=True)
         return signature
 

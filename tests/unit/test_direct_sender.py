@@ -30,7 +30,7 @@ from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import ClientError
 from mgmt_stub import ManagementStub, _Handler, clean_env_fixture, serving  # noqa: F401
 from wsgate import _clients, metrics
-from wsgate._fastsend import Poster
+from wsgate._direct_sender import DirectSender
 from wsgate.errors import SendFailed
 from wsgate_local.testing import wsgate_gateway  # noqa: F401 - fixture
 
@@ -166,11 +166,11 @@ def test_signature_scope_names_execute_api_and_the_region(
 
 def test_an_execute_api_endpoint_is_signed_for_its_own_region() -> None:
     endpoint = "https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod"
-    poster = _clients.poster(endpoint)
+    poster = _clients.sender(endpoint)
     request = AWSRequest(method="POST", url=endpoint + "/@connections/A%3D", data=b"hi")
     poster.sign(request)
     assert "/ap-southeast-2/execute-api/aws4_request" in request.headers["Authorization"]
-    assert _clients.poster(endpoint) is poster  # one per endpoint
+    assert _clients.sender(endpoint) is poster  # one per endpoint
 
 
 def test_refreshed_credentials_sign_the_next_request(rec: Recorder) -> None:
@@ -189,7 +189,7 @@ def test_refreshed_credentials_sign_the_next_request(rec: Recorder) -> None:
 
     credentials = RefreshableCredentials.create_from_metadata(refresh(), refresh, "test")
     rec.connect("A=")
-    poster = Poster(rec.endpoint, "us-east-1", credentials)
+    poster = DirectSender(rec.endpoint, "us-east-1", credentials)
     try:
         poster.post("A=", b"one")
         poster.post("A=", b"two")
@@ -208,7 +208,7 @@ def test_error_answers_parse_to_the_stock_clients_error(rec: Recorder, status: i
         rec.script("A=", status)
     with pytest.raises(ClientError) as stock:
         stock_client(rec.endpoint).post_to_connection(ConnectionId="A=", Data=b"x")
-    poster = _clients.poster(rec.endpoint)
+    poster = _clients.sender(rec.endpoint)
     with pytest.raises(ClientError) as ours:
         poster.post("A=", b"x")
     assert ours.value.response["Error"] == stock.value.response["Error"]
@@ -240,7 +240,7 @@ def test_error_code_comes_from_the_header_then_the_body_as_botocore_reads_it(
     with pytest.raises(ClientError) as stock:
         stock_client(rec.endpoint).post_to_connection(ConnectionId="B=", Data=b"x")
     with pytest.raises(ClientError) as ours:
-        _clients.poster(rec.endpoint).post("B=", b"x")
+        _clients.sender(rec.endpoint).post("B=", b"x")
     assert ours.value.response["Error"]["Code"] == code
     assert ours.value.response["Error"] == stock.value.response["Error"]
 
@@ -282,7 +282,7 @@ def test_concurrent_sends_share_one_poster_and_all_arrive(rec: Recorder) -> None
         assert rec.received[cid] == [
             json.dumps({"n": n}, separators=(",", ":")).encode() for n in range(25)
         ]
-    assert len(_clients._posters) == 1
+    assert len(_clients._senders) == 1
 
 
 def test_echo_through_the_local_gateway_arrives_byte_for_byte(wsgate_gateway: Any) -> None:  # noqa: F811
