@@ -6,12 +6,13 @@ CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
 .PHONY: zappa-suite
-.PHONY: demo test lint typecheck bench bench-quick soak deps terraform-deps checkov-deps browser-deps clean
+.PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps wscat-deps clean
 
-demo: deps
+# The demo needs only the local gateway (the [local] extra), not the test and lint tools.
+demo: local-deps
 	$(BIN)/wsgate local examples/chat --port $(PORT)
 
-test: deps terraform-deps checkov-deps browser-deps zappa-suite
+test: deps terraform-deps checkov-deps browser-deps zappa-suite wscat-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -39,6 +40,14 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-local
+
+# [dev] includes [local]: once `make deps` ran, the demo has everything it needs.
+local-deps: $(VENV)/.installed-local
+
+$(VENV)/.installed-local: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[local]'
 	touch $@
 
 # The Terraform tests use `terraform` from PATH when it is 1.6 or newer; without one, the
@@ -64,6 +73,12 @@ browser-deps:
 		echo "installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# wscat (pinned in tools/wscat/package-lock.json) for the tests that play a terminal user.
+wscat-deps:
+	@if [ -x tools/wscat/node_modules/.bin/wscat ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --prefix tools/wscat --no-audit --no-fund --silent; \
+	else echo "no npm: the wscat tests will be skipped"; fi
 
 # Zappa's own WebSocket tests (tests/zappa): the zappa==0.63.0 sdist from PyPI, pinned and
 # SHA-256-checked, cached in .cache/zappa; only its test files are extracted.

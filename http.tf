@@ -24,7 +24,7 @@ resource "aws_apigatewayv2_integration" "http" {
   description            = "wsgate dispatcher ${var.name}"
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.this.invoke_arn
+  integration_uri        = aws_lambda_function.dispatcher.invoke_arn
   payload_format_version = "2.0"
   # HTTP APIs allow 50 ms to 30 s; the WebSocket limit (29 s) validated on the variable fits.
   timeout_milliseconds = var.integration_timeout_ms
@@ -81,7 +81,7 @@ resource "aws_lambda_permission" "http" {
 
   statement_id  = "AllowHttpApiInvoke"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
+  function_name = aws_lambda_function.dispatcher.function_name
   principal     = "apigateway.amazonaws.com"
   # The $default route of this HTTP API only ({api}/{stage}/$default, the form the console adds;
   # see aws/serverless-application-model#1860): not another API, not the WebSocket API's ARN.

@@ -3,10 +3,13 @@
 ################################################################################
 
 resource "aws_iam_role" "dispatcher" {
-  name               = "${var.name}-dispatcher"
-  description        = "wsgate dispatcher of the ${var.name} WebSocket API"
-  assume_role_policy = local.lambda_assume_role_policy
-  tags               = var.tags
+  name                 = var.iam_role_use_name_prefix ? null : "${var.name}-dispatcher"
+  name_prefix          = var.iam_role_use_name_prefix ? "${local.role_prefix}-dispatcher-" : null
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_role_permissions_boundary
+  description          = "wsgate dispatcher of the ${var.name} WebSocket API"
+  assume_role_policy   = local.lambda_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "dispatcher" {
@@ -52,10 +55,13 @@ resource "aws_iam_role_policy_attachment" "dispatcher_vpc" {
 resource "aws_iam_role" "authorizer" {
   count = local.create_authorizer ? 1 : 0
 
-  name               = "${var.name}-authorizer"
-  description        = "wsgate $connect authorizer of the ${var.name} WebSocket API"
-  assume_role_policy = local.lambda_assume_role_policy
-  tags               = var.tags
+  name                 = var.iam_role_use_name_prefix ? null : "${var.name}-authorizer"
+  name_prefix          = var.iam_role_use_name_prefix ? "${local.role_prefix}-authorizer-" : null
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_role_permissions_boundary
+  description          = "wsgate $connect authorizer of the ${var.name} WebSocket API"
+  assume_role_policy   = local.lambda_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "authorizer" {

@@ -4,18 +4,27 @@ locals {
   route_keys        = concat(local.predefined_routes, var.routes)
 
   create_authorizer = var.authorizer_handler != null
-  use_authorizer    = local.create_authorizer || var.authorizer_function_arn != null
+  # Plain inputs only (a handler name, a boolean): an ARN from a resource of the same apply is
+  # unknown at plan time, and count/for_each must be known then.
+  use_authorizer = local.create_authorizer || var.authorizer_function_enabled
+
+  # Access or execution logs on the stage: either needs the account's CloudWatch role.
+  stage_logging = var.access_log_enabled || var.execution_logging_level != "OFF"
 
   custom_domain = var.domain_name != null
   base_path     = var.api_mapping_key == "" ? "" : "/${var.api_mapping_key}"
+  # The functions reach @connections through the custom domain only when the execute-api
+  # endpoint is off: the domain answers only once DNS points at it, which may be later.
+  connections_via_domain = local.custom_domain && var.disable_execute_api_endpoint
 
   # api_endpoint is wss://{api-id}.execute-api.{region}.amazonaws.com. The management (@connections)
   # API is the same host over https plus the stage; behind a custom domain it is the domain plus the
-  # mapping's base path, with no stage. Neither form depends on the stage or the function, so the
-  # function's environment can carry it without a dependency cycle.
+  # mapping's base path, with no stage (used only when execute-api is disabled). Neither form
+  # depends on the stage or the function, so the function's environment can carry it without a
+  # dependency cycle.
   execute_api_endpoint = aws_apigatewayv2_api.this.api_endpoint
   websocket_url        = local.custom_domain ? "wss://${var.domain_name}${local.base_path}" : "${local.execute_api_endpoint}/${var.stage_name}"
-  management_endpoint  = local.custom_domain ? "https://${var.domain_name}${local.base_path}" : "${replace(local.execute_api_endpoint, "wss://", "https://")}/${var.stage_name}"
+  management_endpoint  = local.connections_via_domain ? "https://${var.domain_name}${local.base_path}" : "${replace(local.execute_api_endpoint, "wss://", "https://")}/${var.stage_name}"
 
   # arn:{partition}:apigateway:{region}::/apis/{id}
   partition = split(":", aws_apigatewayv2_api.this.arn)[1]
@@ -31,19 +40,44 @@ locals {
     # Lets the runtime name the action of a message that matched no route.
     WSGATE_ROUTE_SELECTION_EXPRESSION = var.route_selection_expression
   })
-  authorizer_env = merge(var.environment, {
+  # The authorizer gets its own variables only: the dispatcher's (var.environment) may hold
+  # settings the authorizer has no business seeing.
+  authorizer_env = merge(var.authorizer_environment, {
     WSGATE_LOG_LEVEL = var.log_level
   })
 
   # ---------------------------------------------------------------- packaging
-  # One zip holds the wsgate runtime (as the top-level package `wsgate`) and the user's code.
+  # One zip holds the wsgate runtime (as the top-level package `wsgate`), the user's code and
+  # the packages requirements_file lists; packager/build.py builds it (see lambda.tf).
   runtime_dir = "${path.module}/lambda/wsgate"
   build_dir   = coalesce(var.build_dir, "${path.root}/build")
 
-  runtime_files = sort([
-    for f in fileset(local.runtime_dir, "**") : f
-    if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0
-  ])
+  # Everything the build depends on, as strings (the external protocol's query is a map of
+  # strings). Paths stay as Terraform spells them (relative to the root module), so two
+  # checkouts of one configuration plan the same package.
+  package_query = {
+    name              = var.name
+    runtime_dir       = local.runtime_dir
+    source_dir        = var.source_dir
+    output_dir        = local.build_dir
+    runtime           = var.runtime
+    architecture      = var.architecture
+    excludes          = jsonencode(var.source_excludes)
+    requirements_file = var.requirements_file == null ? "" : var.requirements_file
+    compile_bytecode  = var.compile_bytecode == null ? "auto" : tostring(var.compile_bytecode)
+  }
+  # The runtime layer: the same build, wsgate only, under python/.
+  layer_query = merge(local.package_query, {
+    name              = "${var.name}-wsgate-layer"
+    layout            = "layer"
+    requirements_file = ""
+  })
+  package_in_s3 = var.s3_bucket != null
+  # Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+  lambda_direct_upload_limit = 52428800  # 50 MB zipped, uploaded with the function
+  lambda_unzipped_limit      = 262144000 # 250 MB unzipped, including layers
+
+  # Paths only (fileset never reads contents): for the handler and wsgate/ preconditions.
   user_files = sort([
     for f in fileset(var.source_dir, "**") : f
     if length([for p in var.source_excludes : p if can(regex(p, f))]) == 0
@@ -67,14 +101,22 @@ locals {
   )
 
   # ---------------------------------------------------------------- IAM
+  # IAM names are account-wide; name_prefix makes Terraform add a unique 26-character suffix,
+  # and a prefix may have at most 38 characters (64 - 26; provider docs of aws_iam_role), so
+  # "<name>-dispatcher-" keeps the first 26 characters of the name.
+  role_prefix       = substr(var.name, 0, min(length(var.name), 26))
   api_execution_arn = aws_apigatewayv2_api.this.execution_arn
   # The @connections API: POST sends, GET reads connection info, DELETE closes.
   manage_connections_arns = [
     for method in ["POST", "GET", "DELETE"] :
     "${local.api_execution_arn}/${var.stage_name}/${method}/@connections/*"
   ]
+  # Exactly the operations the runtime performs on the table (tests/iam records them all and
+  # fails on a missing or an unused action). TransactWriteItems is authorized per contained
+  # item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), so it has no action of its own
+  # (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions").
   table_actions = [
-    "dynamodb:BatchWriteItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -82,7 +124,8 @@ locals {
     "dynamodb:Query",
     "dynamodb:UpdateItem",
   ]
-  table_arns = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"]
+  # The table has no secondary index, so the table's own ARN is the only resource.
+  table_arns = [aws_dynamodb_table.this.arn]
 
   sender_statements = concat([
     {

@@ -18,8 +18,16 @@ resource "aws_apigatewayv2_api" "this" {
       error_message = "Every key in two_way_routes must be $default, $connect or listed in routes."
     }
     precondition {
-      condition     = !(var.authorizer_handler != null && var.authorizer_function_arn != null)
-      error_message = "Set authorizer_handler (the module builds the authorizer) or authorizer_function_arn (an existing one), not both."
+      condition     = !(var.authorizer_handler != null && var.authorizer_function_enabled)
+      error_message = "Set authorizer_handler (the module builds the authorizer) or authorizer_function_enabled with authorizer_function_arn (an existing one), not both."
+    }
+    precondition {
+      condition     = var.authorizer_function_enabled == (var.authorizer_function_arn != null)
+      error_message = "authorizer_function_arn and authorizer_function_enabled = true go together: the boolean decides at plan time that the authorizer exists (the ARN may come from a function created in the same apply), the ARN says which function it is."
+    }
+    precondition {
+      condition     = !var.create_route53_record || (var.domain_name != null && var.route53_zone_id != null)
+      error_message = "create_route53_record needs domain_name and route53_zone_id (the hosted zone the alias record goes in)."
     }
     precondition {
       condition     = var.domain_name == null || var.domain_certificate_arn != null
@@ -42,7 +50,7 @@ resource "aws_apigatewayv2_integration" "this" {
   description          = "wsgate dispatcher ${var.name}"
   integration_type     = "AWS_PROXY"
   integration_method   = "POST"
-  integration_uri      = aws_lambda_function.this.invoke_arn
+  integration_uri      = aws_lambda_function.dispatcher.invoke_arn
   timeout_milliseconds = var.integration_timeout_ms
 }
 
@@ -99,23 +107,39 @@ resource "aws_apigatewayv2_deployment" "this" {
   api_id      = aws_apigatewayv2_api.this.id
   description = "wsgate ${var.name}"
 
-  # Routes, integrations, route responses and authorizers only go live with a new deployment.
+  # A stage serves the deployment it points at: routes, integrations, route responses,
+  # authorizers and the API-level settings that shape them only go live with a new deployment
+  # (API Gateway Developer Guide, "Deploy WebSocket APIs"). disable_execute_api_endpoint is one
+  # of them ("After you disable the default endpoint, you must deploy your API for the change to
+  # take effect", "Disable the default endpoint for WebSocket APIs"), and so is the route
+  # selection expression, which decides which of the deployed routes a message takes.
   triggers = {
     redeployment = sha1(jsonencode({
+      api = [
+        aws_apigatewayv2_api.this.route_selection_expression,
+        aws_apigatewayv2_api.this.api_key_selection_expression,
+        aws_apigatewayv2_api.this.disable_execute_api_endpoint,
+      ]
       routes = {
         for key, route in aws_apigatewayv2_route.this : key => [
-          route.id, route.target, route.authorization_type, route.authorizer_id,
-          route.route_response_selection_expression,
+          route.id, route.route_key, route.target, route.authorization_type, route.authorizer_id,
+          route.route_response_selection_expression, route.api_key_required,
         ]
       }
       integration = [
         aws_apigatewayv2_integration.this.id,
+        aws_apigatewayv2_integration.this.integration_type,
+        aws_apigatewayv2_integration.this.integration_method,
         aws_apigatewayv2_integration.this.integration_uri,
         aws_apigatewayv2_integration.this.timeout_milliseconds,
       ]
-      route_responses = { for key, response in aws_apigatewayv2_route_response.this : key => response.id }
+      route_responses = {
+        for key, response in aws_apigatewayv2_route_response.this : key => [response.id, response.route_response_key]
+      }
       authorizers = [
-        for a in aws_apigatewayv2_authorizer.this : [a.id, a.authorizer_uri, sort(tolist(a.identity_sources))]
+        for a in aws_apigatewayv2_authorizer.this : [
+          a.id, a.name, a.authorizer_type, a.authorizer_uri, sort(tolist(a.identity_sources)),
+        ]
       ]
     }))
   }
@@ -134,6 +158,7 @@ resource "aws_apigatewayv2_deployment" "this" {
 }
 
 resource "aws_apigatewayv2_stage" "this" {
+  #checkov:skip=CKV_AWS_76:Access logs are opt-in (access_log_enabled): they need API Gateway's account-wide CloudWatch role, which a fresh account lacks and which one stack per region should own (create_api_gateway_account).
   #checkov:skip=CKV2_AWS_51:Client certificates let HTTP backends authenticate API Gateway; this API's only backend is a Lambda proxy integration, which never sees one.
   api_id        = aws_apigatewayv2_api.this.id
   name          = var.stage_name
@@ -150,12 +175,27 @@ resource "aws_apigatewayv2_stage" "this" {
     logging_level            = var.execution_logging_level
   }
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format          = local.access_log_format
+  dynamic "access_log_settings" {
+    for_each = var.access_log_enabled ? [1] : []
+    content {
+      destination_arn = aws_cloudwatch_log_group.access[0].arn
+      format          = local.access_log_format
+    }
   }
 
   tags = var.tags
+
+  lifecycle {
+    # API Gateway refuses a stage with access or execution logs ("BadRequestException: CloudWatch
+    # Logs role ARN must be set in account settings to enable logging") until the account has a
+    # CloudWatch role in this region, and a fresh account has none (API Gateway Developer Guide,
+    # "Set up CloudWatch API logging using the API Gateway console": the role is an account-level
+    # setting, once per Region). Saying so at plan time beats failing halfway through an apply.
+    precondition {
+      condition     = !local.stage_logging || var.create_api_gateway_account || var.api_gateway_cloudwatch_role_exists
+      error_message = "Stage logging (access_log_enabled or execution_logging_level) needs API Gateway's account-level CloudWatch Logs role in this region, which a fresh account does not have. Set create_api_gateway_account = true to let this stack set it, or set api_gateway_cloudwatch_role_exists = true if the region already has one (`aws apigateway get-account` shows cloudwatchRoleArn)."
+    }
+  }
 
   depends_on = [
     aws_apigatewayv2_route.this,
@@ -166,6 +206,8 @@ resource "aws_apigatewayv2_stage" "this" {
 
 resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_158:CloudWatch Logs always encrypts log data at rest; kms_key_arn opts into a customer managed key (its key policy must allow the logs service), so a key is not forced on every user.
+  count = var.access_log_enabled ? 1 : 0
+
   name              = "/aws/apigateway/${var.name}/${var.stage_name}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.kms_key_arn
@@ -211,6 +253,21 @@ resource "aws_apigatewayv2_api_mapping" "this" {
   api_mapping_key = var.api_mapping_key == "" ? null : var.api_mapping_key
 }
 
+# The alias record that sends the domain to API Gateway (optional: DNS may live elsewhere).
+resource "aws_route53_record" "this" {
+  count = local.custom_domain && var.create_route53_record ? 1 : 0
+
+  zone_id = var.route53_zone_id
+  name    = aws_apigatewayv2_domain_name.this[0].domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    zone_id                = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+    evaluate_target_health = false
+  }
+}
+
 ################################################################################
 # Account-wide CloudWatch role for API Gateway (opt-in: one per account and region)
 ################################################################################
@@ -218,8 +275,11 @@ resource "aws_apigatewayv2_api_mapping" "this" {
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.create_api_gateway_account ? 1 : 0
 
-  name        = "${var.name}-apigw-logs"
-  description = "Lets API Gateway write execution and access logs (account-wide setting)"
+  name                 = var.iam_role_use_name_prefix ? null : "${var.name}-apigw-logs"
+  name_prefix          = var.iam_role_use_name_prefix ? "${local.role_prefix}-apigw-logs-" : null
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_role_permissions_boundary
+  description          = "Lets API Gateway write execution and access logs (account-wide setting)"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [

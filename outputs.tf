@@ -35,12 +35,12 @@ output "table_arn" {
 
 output "function_name" {
   description = "Name of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.function_name
+  value       = aws_lambda_function.dispatcher.function_name
 }
 
 output "function_arn" {
   description = "ARN of the dispatcher Lambda function."
-  value       = aws_lambda_function.this.arn
+  value       = aws_lambda_function.dispatcher.arn
 }
 
 output "role_arn" {
@@ -54,12 +54,10 @@ output "authorizer_function_name" {
 }
 
 output "log_group_names" {
-  description = "CloudWatch log groups the module created, by purpose: dispatcher, access, and (when present) authorizer and execution."
+  description = "CloudWatch log groups the module created, by purpose: dispatcher, and (when present) access, authorizer and execution."
   value = merge(
-    {
-      dispatcher = aws_cloudwatch_log_group.dispatcher.name
-      access     = aws_cloudwatch_log_group.access.name
-    },
+    { dispatcher = aws_cloudwatch_log_group.dispatcher.name },
+    var.access_log_enabled ? { access = aws_cloudwatch_log_group.access[0].name } : {},
     local.create_authorizer ? { authorizer = aws_cloudwatch_log_group.authorizer[0].name } : {},
     var.execution_logging_level == "OFF" ? {} : { execution = aws_cloudwatch_log_group.execution[0].name },
   )
@@ -87,11 +85,23 @@ output "domain_name_target" {
 }
 
 output "package" {
-  description = "The Lambda zip the module built (wsgate runtime plus source_dir): `filename` and `source_code_hash`, for other functions that share the code (see examples/notify)."
+  description = "The Lambda zip the module built (wsgate runtime, source_dir and its requirements): `filename` (relative to the root module, named by its content) and `source_code_hash`, for other functions that share the code (see examples/notify). Referencing `filename` makes a function wait for the zip at apply time."
   value = {
-    filename         = data.archive_file.this.output_path
-    source_code_hash = data.archive_file.this.output_base64sha256
+    filename         = terraform_data.package.output.filename
+    source_code_hash = data.external.package.result.base64sha256
+    size             = tonumber(data.external.package.result.size)
+    unzipped_size    = tonumber(data.external.package.result.unzipped_size)
   }
+}
+
+output "authorizer_role_name" {
+  description = "Name of the IAM role of the authorizer function the module built, or null: attach a policy to it for what your authorizer reads (for example its signing key in SSM Parameter Store)."
+  value       = one(aws_iam_role.authorizer[*].name)
+}
+
+output "runtime_layer_arn" {
+  description = "With create_runtime_layer: ARN (with version) of the Lambda layer holding the wsgate runtime, for the `layers` of other functions that import wsgate; otherwise null."
+  value       = one(aws_lambda_layer_version.runtime[*].arn)
 }
 
 ################################################################################

@@ -15,7 +15,7 @@ variable "name" {
 }
 
 variable "source_dir" {
-  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). Terraform zips it together with the wsgate runtime (as package `wsgate`) into one Lambda package, leaving out what source_excludes matches. Files are read as UTF-8 text, so binary files (compiled wheels, images) cannot be packaged: put those in a layer (layers)."
+  description = "Directory holding your handler code (for example `\"$${path.module}/src\"`). The module zips it byte for byte (binary files included) together with the wsgate runtime (as package `wsgate`) and the packages of requirements_file into one Lambda package, leaving out what source_excludes matches."
   type        = string
 
   validation {
@@ -52,7 +52,7 @@ variable "source_excludes" {
 }
 
 variable "build_dir" {
-  description = "Directory the Lambda zip is written to. Defaults to `build/` next to the root module."
+  description = "Directory the Lambda zip (named by its content hash) and the build's caches (installed requirements, .pyc files) are written to. Defaults to `build/` next to the root module."
   type        = string
   default     = null
 }
@@ -95,13 +95,19 @@ variable "two_way_routes" {
 }
 
 variable "route_selection_expression" {
-  description = "How API Gateway picks a route for a message: a JSON path into the message body."
+  description = "How API Gateway picks a route for a message: `$request.body.<path>` (a JSON path into the message body), or `$${request.body.<path>}` references mixed with literal text such as `$${request.body.service}/$${request.body.action}`."
   type        = string
   default     = "$request.body.action"
 
   validation {
-    condition     = can(regex("^\\$request\\.body\\.[^\\s]+$", var.route_selection_expression))
-    error_message = "route_selection_expression must be a $request.body.<path> expression, for example \"$request.body.action\"."
+    # WebSocket APIs select routes from the message body only: variables are $request.body.<path>
+    # or ${request.body.<path>} (braces mark where a variable ends), literal text may surround
+    # them, and \$ is a literal dollar sign (API Gateway Developer Guide, "Selection expressions
+    # for WebSocket APIs" and "Routes"; ../shared/aws/SEMANTICS.md section 2.1).
+    condition = length(var.route_selection_expression) > 0 && !can(regex("(^|[^\\\\])\\$", replace(replace(
+      var.route_selection_expression, "/\\$\\{request\\.body\\.[^}\\s]+\\}/", ""), "/\\$request\\.body\\.[^\\s$${}]+/", ""
+    )))
+    error_message = "route_selection_expression may only refer to the message body: $request.body.<path> or $${request.body.<path>} (with literal text around them), for example \"$request.body.action\"."
   }
 }
 
@@ -160,8 +166,14 @@ variable "throttling_rate_limit" {
   }
 }
 
+variable "access_log_enabled" {
+  description = "Write the stage's access logs (one JSON line per connect, message and disconnect) to the log group `/aws/apigateway/<name>/<stage_name>`. API Gateway accepts stage logging only once the account has a CloudWatch Logs role in the region (an account-level setting a fresh account lacks; API Gateway Developer Guide, \"Set up CloudWatch logging\"), so this needs create_api_gateway_account or api_gateway_cloudwatch_role_exists; a precondition says so at plan time."
+  type        = bool
+  default     = false
+}
+
 variable "execution_logging_level" {
-  description = "API Gateway execution logging: `OFF`, `ERROR` or `INFO`. Anything but OFF needs the account's CloudWatch role (see create_api_gateway_account). Message bodies are never logged (data trace stays off)."
+  description = "API Gateway execution logging: `OFF`, `ERROR` or `INFO`. Anything but OFF needs the account's CloudWatch Logs role in the region, like access_log_enabled (create_api_gateway_account or api_gateway_cloudwatch_role_exists). Message bodies are never logged (data trace stays off)."
   type        = string
   default     = "OFF"
 
@@ -178,7 +190,13 @@ variable "detailed_metrics_enabled" {
 }
 
 variable "create_api_gateway_account" {
-  description = "Create the account-wide CloudWatch role for API Gateway (`aws_api_gateway_account`). It is one setting per account and region shared by every API, and destroying it resets it, so leave this off unless this stack owns that setting."
+  description = "Create the account-wide CloudWatch role for API Gateway (`aws_api_gateway_account`), which stage logging needs. It is one setting per account and region shared by every API, and destroying it resets it (AWS provider v6), so turn this on in one stack per region only, the one that owns that setting."
+  type        = bool
+  default     = false
+}
+
+variable "api_gateway_cloudwatch_role_exists" {
+  description = "Say that this account and region already has API Gateway's CloudWatch Logs role (set by another stack or by hand: `aws apigateway get-account` shows `cloudwatchRoleArn`), so access_log_enabled and execution_logging_level may be used without create_api_gateway_account. Terraform cannot read that setting, so it is your statement."
   type        = bool
   default     = false
 }
@@ -198,25 +216,37 @@ variable "authorizer_handler" {
   }
 }
 
+variable "authorizer_function_enabled" {
+  description = "Attach the existing Lambda function authorizer_function_arn to `$connect` as a REQUEST authorizer. A plain boolean decides at plan time that the authorizer exists, so the ARN may come from a function created in the same apply."
+  type        = bool
+  default     = false
+}
+
 variable "authorizer_function_arn" {
-  description = "ARN of an existing Lambda function to use as the `$connect` REQUEST authorizer. The module grants API Gateway permission to invoke it. Null for none."
+  description = "ARN of an existing Lambda function to use as the `$connect` REQUEST authorizer (with authorizer_function_enabled = true): unqualified, or qualified with a version or alias (`...:function:auth:live`). The module grants API Gateway permission to invoke it. Null for none."
   type        = string
   default     = null
 
   validation {
-    condition     = var.authorizer_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.authorizer_function_arn))
-    error_message = "authorizer_function_arn must be an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)."
+    # The Lambda API's FunctionArn pattern (botocore lambda service model, shape FunctionArn):
+    # arn:(aws[a-zA-Z-]*)?:lambda:<region>:<account>:function:<name>(:($LATEST|<version or alias>))?
+    condition     = var.authorizer_function_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-[0-9]:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:(\\$LATEST|[a-zA-Z0-9_-]{1,128}))?$", var.authorizer_function_arn))
+    error_message = "authorizer_function_arn must be a Lambda function ARN: arn:aws:lambda:<region>:<account>:function:<name>, optionally with :<version> or :<alias>."
   }
 }
 
 variable "authorizer_identity_sources" {
-  description = "Where the authorizer reads its token: `route.request.header.<Name>` or `route.request.querystring.<Name>`. When one is missing, API Gateway refuses the connect with 401 without calling the authorizer."
+  description = "Where the authorizer reads its input: `route.request.header.<Name>`, `route.request.querystring.<Name>`, `stageVariables.<Name>` or `context.<Name>`. When one is missing, API Gateway refuses the connect with 401 without calling the authorizer."
   type        = list(string)
   default     = ["route.request.header.Authorization"]
 
   validation {
-    condition     = alltrue([for s in var.authorizer_identity_sources : can(regex("^route\\.request\\.(header|querystring)\\.[A-Za-z0-9._-]+$", s))])
-    error_message = "Each identity source must be route.request.header.<Name> or route.request.querystring.<Name> (the HTTP API form $request.header.X is rejected for WebSocket APIs)."
+    # WebSocket REQUEST authorizer identity sources: route.request.header|querystring.<name>,
+    # stageVariables.<name> and context.<name>, each name [a-zA-Z0-9._-]+ (API Gateway v2
+    # CreateAuthorizer IdentitySource for WEBSOCKET; the same patterns in the AWS CDK's
+    # WebSocketLambdaAuthorizerProps.identitySource documentation).
+    condition     = alltrue([for s in var.authorizer_identity_sources : can(regex("^(route\\.request\\.(header|querystring)|stageVariables|context)\\.[A-Za-z0-9._-]+$", s))])
+    error_message = "Each identity source must be route.request.header.<Name>, route.request.querystring.<Name>, stageVariables.<Name> or context.<Name> (the HTTP API form $request.header.X is rejected for WebSocket APIs)."
   }
 }
 
@@ -230,8 +260,10 @@ variable "runtime" {
   default     = "python3.12"
 
   validation {
-    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be python3.11, python3.12 or python3.13."
+    # Every Python runtime of the Lambda API's Runtime enum (botocore lambda service model, which
+    # the provider's enum follows) that the wsgate runtime supports: Python 3.11 or newer.
+    condition     = contains(["python3.11", "python3.12", "python3.13", "python3.14", "python3.15"], var.runtime)
+    error_message = "runtime must be python3.11, python3.12, python3.13, python3.14 or python3.15 (wsgate needs Python 3.11 or newer)."
   }
 }
 
@@ -268,6 +300,28 @@ variable "timeout" {
   }
 }
 
+variable "authorizer_memory_size" {
+  description = "Memory of the authorizer function (authorizer_handler) in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.authorizer_memory_size >= 128 && var.authorizer_memory_size <= 10240 && floor(var.authorizer_memory_size) == var.authorizer_memory_size
+    error_message = "authorizer_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "authorizer_timeout" {
+  description = "Timeout of the authorizer function in seconds (1-29): API Gateway waits at most 29 seconds for an integration, authorizers included."
+  type        = number
+  default     = 29
+
+  validation {
+    condition     = var.authorizer_timeout >= 1 && var.authorizer_timeout <= 29 && floor(var.authorizer_timeout) == var.authorizer_timeout
+    error_message = "authorizer_timeout must be a whole number of seconds from 1 to 29."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Concurrency reserved for the dispatcher. Null leaves it unreserved (new accounts may have too little concurrency to reserve any)."
   type        = number
@@ -297,7 +351,7 @@ variable "log_level" {
 }
 
 variable "environment" {
-  description = "Extra environment variables for the functions the module creates. WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module."
+  description = "Extra environment variables of the dispatcher function (the authorizer has its own: authorizer_environment). WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module. Keep secrets out: environment variables are visible to anyone who can read the function configuration."
   type        = map(string)
   default     = {}
 
@@ -387,7 +441,7 @@ variable "point_in_time_recovery" {
 ################################################################################
 
 variable "domain_name" {
-  description = "Custom domain for the API (for example `ws.example.com`). Null uses the execute-api domain. DNS records are yours to create (see the domain outputs)."
+  description = "Custom domain for the API (for example `ws.example.com`). Null uses the execute-api domain. The DNS record is yours to create (output domain_name_target) unless create_route53_record is set."
   type        = string
   default     = null
 
@@ -409,21 +463,111 @@ variable "api_mapping_key" {
   default     = ""
 
   validation {
-    condition     = var.api_mapping_key == "" || can(regex("^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", var.api_mapping_key))
-    error_message = "api_mapping_key must be empty or a path such as \"chat\" or \"v1/chat\" without leading or trailing '/'."
+    # "API mappings must contain only letters, numbers, and the following characters:
+    # $-_.+!*'()", at most 300 characters, and may have several levels separated by "/"
+    # (API Gateway Developer Guide, "Map API stages to a custom domain name for WebSocket APIs").
+    condition     = var.api_mapping_key == "" || (length(var.api_mapping_key) <= 300 && can(regex("^[A-Za-z0-9$_.+!*'()-]+(/[A-Za-z0-9$_.+!*'()-]+)*$", var.api_mapping_key)))
+    error_message = "api_mapping_key must be empty or a path of at most 300 characters such as \"chat\" or \"v1/chat\": letters, digits and $-_.+!*'(), levels separated by '/' (no leading or trailing '/')."
   }
 }
 
 variable "disable_execute_api_endpoint" {
-  description = "With a custom domain, turn off the default execute-api endpoint so clients can only connect through the domain. The @connections API is then reached through the domain too (WSGATE_ENDPOINT already points there)."
+  description = "With a custom domain, turn off the default execute-api endpoint so clients can only connect through the domain. The functions then reach the @connections API through the domain too (WSGATE_ENDPOINT), which works only once DNS points at it; otherwise they use the execute-api endpoint, which works from the first apply."
   type        = bool
   default     = false
+}
+
+variable "create_route53_record" {
+  description = "Create the Route 53 alias (A) record of domain_name in the hosted zone route53_zone_id. A plain boolean, so the zone may be created in the same apply."
+  type        = bool
+  default     = false
+}
+
+variable "route53_zone_id" {
+  description = "ID of the Route 53 hosted zone for domain_name's alias record (with create_route53_record)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# IAM roles
+################################################################################
+
+variable "iam_role_use_name_prefix" {
+  description = "Name the roles from a prefix (`<name>-dispatcher-`, `<name>-authorizer-`, `<name>-apigw-logs-`, the name cut to 26 characters) plus a unique suffix Terraform adds. IAM names are account-wide, so this lets one name be deployed in several regions of an account; false names them exactly `<name>-dispatcher` and so on."
+  type        = bool
+  default     = true
+}
+
+variable "iam_role_path" {
+  description = "Path of the IAM roles the module creates."
+  type        = string
+  default     = "/"
+
+  validation {
+    # IAM: a path is "/" or starts and ends with "/", 1-512 characters of \u0021-\u007F
+    # (IAM API Reference, CreateRole, Path).
+    condition     = length(var.iam_role_path) <= 512 && can(regex("^/([\\x21-\\x7E]*/)?$", var.iam_role_path))
+    error_message = "iam_role_path must be \"/\" or begin and end with '/' (for example \"/wsgate/\"), at most 512 characters."
+  }
+}
+
+variable "iam_role_permissions_boundary" {
+  description = "ARN of the managed policy to set as permissions boundary of the IAM roles the module creates. Null for none."
+  type        = string
+  default     = null
 }
 
 variable "tags" {
   description = "Tags for every resource the module creates that takes tags."
   type        = map(string)
   default     = {}
+}
+
+################################################################################
+# Packaging: dependencies, bytecode, the build's interpreter
+################################################################################
+
+variable "requirements_file" {
+  description = "pip requirements file whose packages go into the Lambda zip, relative to source_dir (or absolute). The default, `requirements.txt`, is used when source_dir has one. Wheels are installed for the function's architecture and the runtime's Python version (manylinux, binary only, no Docker); pin versions with `==` so plan and apply install the same ones. null installs nothing."
+  type        = string
+  default     = "requirements.txt"
+}
+
+variable "compile_bytecode" {
+  description = "Ship .pyc files (compiled by a Python of the runtime's version, e.g. python3.12 on PATH where Terraform runs) so cold starts skip compiling. null: when such a Python is found; true: fail the plan without one; false: never. Where plan and apply run on different machines, set true or false so both build the same zip."
+  type        = bool
+  default     = null
+}
+
+variable "build_python" {
+  description = "Python 3 interpreter (with pip, when there are requirements) that builds the Lambda zip where Terraform runs."
+  type        = string
+  default     = "python3"
+}
+
+variable "authorizer_environment" {
+  description = "Environment variables of the authorizer function the module builds (authorizer_handler); the dispatcher's `environment` is not passed to it. Keep secrets out of both: store them in SSM Parameter Store or Secrets Manager and read them at cold start (see examples/authorizer)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "s3_bucket" {
+  description = "S3 bucket (yours, in the functions' region) to upload the Lambda zip to; the functions then take their code from there. Needed when the zip is above Lambda's 50 MB direct-upload limit; null uploads the zip with the function. Whoever runs Terraform needs s3:PutObject and s3:GetObject on `s3_key_prefix*` in it."
+  type        = string
+  default     = null
+}
+
+variable "s3_key_prefix" {
+  description = "Key prefix of the uploaded zip in s3_bucket; the object is named by the zip's content hash."
+  type        = string
+  default     = "wsgate/"
+}
+
+variable "create_runtime_layer" {
+  description = "Also publish the wsgate runtime alone as a Lambda layer (`python/wsgate`), for functions outside source_dir that send with wsgate without bundling it: add the `runtime_layer_arn` output to their `layers`. The module's own functions keep their copy in their zip."
+  type        = bool
+  default     = false
 }
 
 ################################################################################

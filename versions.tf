@@ -7,9 +7,11 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4"
+    # Runs packager/build.py at plan time (data "external"); 2.3 is the first 2.x the module
+    # is tested with, and 3.x may change the protocol.
+    external = {
+      source  = "hashicorp/external"
+      version = ">= 2.3, < 3.0"
     }
   }
 }

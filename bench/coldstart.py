@@ -1,5 +1,8 @@
-"""Cold start: what ``import wsgate`` and building an ``App`` add to a fresh interpreter, and
-the size of the zip the module deploys for the echo example."""
+"""Cold start: what ``import wsgate`` and building an ``App`` add to a fresh interpreter, with
+and without the ``.pyc`` files the package build ships, and the size of the echo example's zip.
+
+The zips are built by the module's own builder (``packager/wsgate_pack``), as ``terraform plan``
+builds them."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import json
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -67,21 +71,24 @@ def _interleaved(codes: list[str], env: dict[str, str], runs: int) -> list[float
 def startup_times(runs: int, boto3_runs: int) -> dict[str, Any]:
     """Fresh interpreters importing wsgate from the extracted echo zip, against ``pass``.
 
-    "as deployed": the zip carries no ``.pyc`` (the module excludes them) and Lambda's
-    ``/var/task`` is read-only, so every cold start compiles wsgate's sources; that is
-    reproduced with ``PYTHONDONTWRITEBYTECODE``. "bytecode cached" lets Python keep the
-    ``.pyc`` files, which is what shipping compiled files in the zip would give.
+    Lambda's ``/var/task`` is read-only, so Python cannot cache bytecode there: every run uses
+    ``PYTHONDONTWRITEBYTECODE``. "as deployed" is the zip without ``.pyc`` files (every cold
+    start compiles wsgate's sources); "with .pyc" is the zip the build makes when a Python of
+    the runtime's version is at hand (``compile_bytecode``), here this interpreter's version.
     """
-    with tempfile.TemporaryDirectory(prefix="wsgate-task-") as task:
-        with zipfile.ZipFile(io.BytesIO(build_echo_zip()[0])) as zf:
-            zf.extractall(task)
+    env = child_env(PYTHONDONTWRITEBYTECODE="1")
+    env.pop("WSGATE_TABLE", None)
+    with (
+        tempfile.TemporaryDirectory(prefix="wsgate-task-") as task,
+        tempfile.TemporaryDirectory(prefix="wsgate-task-pyc-") as task_pyc,
+    ):
+        for data, where in ((build_echo_zip()[0], task), (build_echo_zip(True)[0], task_pyc)):
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                zf.extractall(where)
         codes = [c.format(path=task) for c in (BASELINE, APP_WITH_FIVE_ROUTES, IMPORT_BOTO3)]
-        env = child_env(PYTHONDONTWRITEBYTECODE="1")
-        env.pop("WSGATE_TABLE", None)
         base, app = _interleaved(codes[:2], env, runs)
-        cached_env = dict(env)
-        cached_env.pop("PYTHONDONTWRITEBYTECODE")
-        cached_base, cached_app = _interleaved(codes[:2], cached_env, runs)
+        pyc_codes = [c.format(path=task_pyc) for c in (BASELINE, APP_WITH_FIVE_ROUTES)]
+        cached_base, cached_app = _interleaved(pyc_codes, env, runs)
         boto = _interleaved([codes[2]], env, boto3_runs)[0] if boto3_runs else None
     return {
         "runs": runs,
@@ -91,6 +98,7 @@ def startup_times(runs: int, boto3_runs: int) -> dict[str, Any]:
         "cached_baseline_ms": cached_base * 1000,
         "cached_app_ms": cached_app * 1000,
         "cached_added_ms": (cached_app - cached_base) * 1000,
+        "pyc_saving_ratio": (cached_app - cached_base) / (app - base) if app > base else None,
         "boto3_ms": boto * 1000 if boto is not None else None,
         "boto3_added_ms": (boto - base) * 1000 if boto is not None else None,
     }
@@ -127,25 +135,35 @@ def _files(tree: Path, excludes: list[str]) -> list[tuple[Path, str]]:
 
 
 def echo_zip_size() -> dict[str, Any]:
-    """Size of the echo example's Lambda zip."""
+    """Size of the echo example's Lambda zip, without and with .pyc files."""
     data, count, origin = build_echo_zip()
-    return {"bytes": len(data), "files": count, "excludes_from": origin}
+    with_pyc = build_echo_zip(True)[0]
+    return {"bytes": len(data), "files": count, "excludes_from": origin, "bytes_pyc": len(with_pyc)}
 
 
-def build_echo_zip() -> tuple[bytes, int, str]:
-    """Zip the runtime package and the echo example's code the way the module's
-    ``archive_file`` does: ``wsgate/`` beside the user's files at the zip root, deflated, less
-    the module's ``source_excludes``. Returns the bytes, the file count and where the
+def build_echo_zip(compile_bytecode: bool = False) -> tuple[bytes, int, str]:
+    """The echo example's zip as the module builds it (``packager/wsgate_pack``): ``wsgate/``
+    beside the user's files, less the module's ``source_excludes``; with ``compile_bytecode``
+    for this interpreter's Python version. Returns the bytes, the file count and where the
     exclude patterns came from."""
+    sys.path.insert(0, str(ROOT / "packager"))
+    try:
+        from wsgate_pack import Request, build
+    finally:
+        sys.path.remove(str(ROOT / "packager"))
     excludes, origin = module_excludes()
-    buf = io.BytesIO()
-    count = 0
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path, rel in _files(LAMBDA_DIR / "wsgate", excludes):
-            zf.write(path, f"wsgate/{rel}")
-            count += 1
-        if ECHO_SRC.is_dir():
-            for path, rel in _files(ECHO_SRC, excludes):
-                zf.write(path, rel)
-                count += 1
-    return buf.getvalue(), count, origin
+    with tempfile.TemporaryDirectory(prefix="wsgate-build-") as out:
+        result = build(
+            Request(
+                name="echo",
+                runtime_dir=LAMBDA_DIR / "wsgate",
+                source_dir=ECHO_SRC,
+                output_dir=out,
+                runtime="python{}.{}".format(*sys.version_info[:2]),
+                excludes=excludes,
+                requirements_file=None,
+                compile_bytecode="true" if compile_bytecode else "false",
+            )
+        )
+        data = Path(result["filename"]).read_bytes()
+    return data, int(result["files"]), origin

@@ -1,5 +1,5 @@
 output "websocket_url" {
-  description = "Connect here with ?token=<token> (python src/auth.py <user> prints one)."
+  description = "Connect here with ?token=<JWT> (python tokens.py issue <user> --key .keys/private.pem prints one)."
   value       = module.ws.websocket_url
 }
 

@@ -5,9 +5,9 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4"
+    external = {
+      source  = "hashicorp/external"
+      version = ">= 2.3, < 3.0"
     }
   }
 }

@@ -9,8 +9,9 @@ that races a disconnect from leaving a stray membership behind.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 
 from . import _json
 from ._clients import dynamodb_client
@@ -143,48 +144,65 @@ class Rooms:
     ) -> BroadcastReport:
         """Broadcast ``data`` to the members of ``room`` except ``exclude``.
 
-        With ``remember=True`` the message (a dict) is first added to the room's history, so a
-        member joining meanwhile finds it there; it gets ``ts`` (epoch ms) and ``id`` keys if
-        it has none. Gone members are removed from the room, as with ``wsgate.broadcast``.
+        With ``remember=True`` the message (a dict or a str) is first added to the room's
+        history, so a member joining meanwhile finds it there; a dict gets ``ts`` (epoch ms) and
+        ``id`` keys if it has none. Gone members are removed from the room, as with
+        ``wsgate.broadcast``.
         """
         _check_room(room)
         if remember:
-            if not isinstance(data, dict):
-                raise TypeError("publish(remember=True) stores dict messages only")
+            if not isinstance(data, dict | str):
+                raise TypeError(
+                    f"publish(remember=True) stores dict or str messages, not {type(data).__name__}"
+                )
             data = self.remember(room, data)
         else:
             encode(data)  # refuse an oversized message before querying the members
         return broadcast(self.members(room), data, exclude=exclude, endpoint=endpoint)
 
-    def remember(self, room: str, message: dict[str, Any]) -> dict[str, Any]:
-        """Add ``message`` to the room's history; returns it with ``ts`` and ``id`` filled in."""
-        _check_room(room)
-        stored = dict(message)
-        ts = stored.get("ts")
-        if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
-            ts = int(time.time() * 1000)
-            stored["ts"] = ts
-        message_id = stored.get("id")
-        if not isinstance(message_id, str) or not message_id:
-            import uuid  # only remembered messages need ids; a cold start need not pay
+    @overload
+    def remember(self, room: str, message: dict[str, Any]) -> dict[str, Any]: ...
+    @overload
+    def remember(self, room: str, message: str) -> str: ...
 
-            message_id = uuid.uuid4().hex
-            stored["id"] = message_id
+    def remember(self, room: str, message: dict[str, Any] | str) -> dict[str, Any] | str:
+        """Add ``message`` to the room's history and return it as stored.
+
+        A dict is returned with ``ts`` (epoch ms) and ``id`` filled in when missing; a str (say,
+        a message that is already JSON text) is stored and returned unchanged.
+        """
+        _check_room(room)
+        if not isinstance(message, dict | str):
+            raise TypeError(f"remember() stores dict or str messages, not {type(message).__name__}")
+        ts = int(time.time() * 1000)
+        message_id = uuid.uuid4().hex
+        stored: dict[str, Any] | str = message
+        if isinstance(message, dict):
+            stored = dict(message)
+            given = stored.get("ts")
+            if isinstance(given, int) and not isinstance(given, bool) and given >= 0:
+                ts = given
+            stored["ts"] = ts
+            if not isinstance(stored.get("id"), str) or not stored["id"]:
+                stored["id"] = message_id
+            message_id = stored["id"]
+            body = {"message": _json.dumps(stored)}
+        else:
+            body = {"text": message}
         encode(stored)  # what cannot be sent is not stored either (SendTooLarge)
         dynamodb_client().put_item(
             TableName=table_name(),
             Item={
                 "pk": {"S": ROOM_PREFIX + room},
                 "sk": {"S": f"{HISTORY_PREFIX}{ts:013d}#{message_id}"},
-                **to_dynamodb(
-                    {"message": _json.dumps(stored), "ttl": int(time.time()) + HISTORY_SECONDS}
-                ),
+                **to_dynamodb({**body, "ttl": int(time.time()) + HISTORY_SECONDS}),
             },
         )
         return stored
 
-    def history(self, room: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest ``limit`` remembered messages of ``room``, oldest first."""
+    def history(self, room: str, limit: int = 50) -> list[Any]:
+        """The newest ``limit`` remembered messages of ``room``, oldest first: each a dict or a
+        str, as it was remembered."""
         _check_room(room)
         if limit <= 0:
             return []
@@ -206,7 +224,9 @@ class Rooms:
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         now = time.time()
         return [
-            _json.loads(item["message"]) for item in reversed(newest_first) if _alive(item, now)
+            item["text"] if "text" in item else _json.loads(item["message"])
+            for item in reversed(newest_first)
+            if _alive(item, now)
         ]
 
 

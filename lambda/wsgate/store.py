@@ -10,11 +10,16 @@ connection                  ``conn#<id>``         ``meta`` (connectedAt, identit
                                                   data, rooms: the set of rooms joined)
 membership                  ``room#<room>``       ``conn#<id>``
 room history message        ``room#<room>``       ``msg#<epoch ms, 13 digits>#<message id>``
+directory entry             ``all#<0-3>``         ``conn#<id>`` (the shard is crc32(id) % 4)
 ==========================  ====================  ===========================================
 
 A room's members and its history are each one Query on the room's partition (by ``sk`` prefix),
-never a Scan. Connection and membership items expire a little after API Gateway's 2-hour maximum
-connection duration, so connections whose ``$disconnect`` never ran clean themselves up.
+never a Scan; every connection (``connections.all()``) is one Query per directory shard. The
+directory is spread over four partitions so that connects stay below one partition's limit of
+1,000 writes a second (DynamoDB developer guide, "warm throughput scenarios") at API
+Gateway's default quota of 500 new connections a second (WebSocket API quotas). Connection,
+membership and directory items expire a little after API Gateway's 2-hour maximum connection
+duration, so connections whose ``$disconnect`` never ran clean themselves up.
 
 Consistency: a membership is written in the same transaction as the room's entry in the
 connection's ``rooms`` set, on the condition that the connection item exists; ``delete`` removes
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -51,6 +57,10 @@ TTL_MARGIN_SECONDS = 15 * 60
 CONNECTION_PREFIX = "conn#"
 ROOM_PREFIX = "room#"
 META_SK = "meta"
+DIRECTORY_PREFIX = "all#"
+DIRECTORY_SHARDS = 4
+#: Directory items per Query page when listing every connection.
+_DIRECTORY_PAGE = 1000
 
 # Memberships removed per transaction; one more item checks the connection. A transaction holds
 # at most 100 items and a condition expression at most 4 KB, which 50 rooms stay well under.
@@ -94,6 +104,15 @@ def membership_key(room: str, connection_id: str) -> dict[str, Any]:
     }
 
 
+def directory_key(connection_id: str) -> dict[str, Any]:
+    """The DynamoDB key of the connection's entry in the directory that ``all()`` reads."""
+    shard = zlib.crc32(connection_id.encode()) % DIRECTORY_SHARDS
+    return {
+        "pk": {"S": f"{DIRECTORY_PREFIX}{shard}"},
+        "sk": {"S": CONNECTION_PREFIX + connection_id},
+    }
+
+
 class ConnectionStore:
     """Connection items: ``wsgate.connections``."""
 
@@ -129,10 +148,12 @@ class ConnectionStore:
                 Item={**connection_key(connection_id), **to_dynamodb(item)},
                 ConditionExpression="attribute_not_exists(pk)",
             )
+            self._list(client, table, connection_id, item)
             return
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
+        self._list(client, table, connection_id, item)
         # The id is already stored: overwrite its fields but keep its rooms set, which must
         # keep matching its membership items.
         values = {f":{name}": value for name, value in item.items()}
@@ -144,6 +165,40 @@ class ConnectionStore:
             ExpressionAttributeNames={f"#{name}": name for name in item},
             ExpressionAttributeValues=to_dynamodb(values),
         )
+
+    @staticmethod
+    def _list(client: Any, table: str, connection_id: str, item: Mapping[str, Any]) -> None:
+        """Write the connection's directory entry (after its item: a delete racing a put can
+        leave a stray entry, which expires with its ``ttl`` and reads as gone when sent to)."""
+        entry = {k: item[k] for k in ("connectionId", "connectedAt", "ttl")}
+        client.put_item(
+            TableName=table, Item={**directory_key(connection_id), **to_dynamodb(entry)}
+        )
+
+    def all(self) -> list[str]:
+        """The ids of every stored connection, for a broadcast to everyone:
+        ``wsgate.broadcast(wsgate.connections.all(), data)``.
+
+        One paginated Query per directory shard (never a Scan: room history and memberships are
+        not read); expired entries are skipped.
+        """
+        table = table_name()
+        now = time.time()
+        found: list[str] = []
+        for shard in range(DIRECTORY_SHARDS):
+            items = query_all(
+                {
+                    "TableName": table,
+                    "KeyConditionExpression": "pk = :pk",
+                    "ExpressionAttributeValues": {":pk": {"S": f"{DIRECTORY_PREFIX}{shard}"}},
+                    "ProjectionExpression": "connectionId, #ttl",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                },
+                page_size=_DIRECTORY_PAGE,
+                keep=lambda item: not isinstance(item.get("ttl"), int | float) or item["ttl"] > now,
+            )
+            found.extend(str(item["connectionId"]) for item in items)
+        return found
 
     def get(self, connection_id: str) -> dict[str, Any] | None:
         """The stored connection, or None: ``{"connectionId", "connectedAt", "identity",
@@ -240,7 +295,9 @@ class ConnectionStore:
             raise
         old = answer.get("Attributes")
         if old is None:
+            unlist(table, connection_id)  # a stray entry, if any
             return False
+        unlist(table, connection_id, old.get("connectedAt"))
         remove_memberships(table, connection_id, old.get("rooms", {}).get("SS", []))
         return True
 
@@ -259,6 +316,21 @@ class ConnectionStore:
 
 #: The store ``App`` and handlers use (``wsgate.connections``).
 connections = ConnectionStore()
+
+
+def unlist(table: str, connection_id: str, connected_at: Any = None) -> None:
+    """Delete the directory entry of a connection whose item is gone: one conditional
+    DeleteItem, which spares the entry of a newer connection of the same id (another
+    ``connectedAt``). ``connected_at`` None removes a stray entry whatever it holds."""
+    request: dict[str, Any] = {"TableName": table, "Key": directory_key(connection_id)}
+    if connected_at is not None:
+        request["ConditionExpression"] = "attribute_not_exists(connectedAt) OR connectedAt = :at"
+        request["ExpressionAttributeValues"] = {":at": connected_at}
+    try:
+        dynamodb_client().delete_item(**request)
+    except Exception as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 def remove_memberships(table: str, connection_id: str, rooms: Iterable[str]) -> None:

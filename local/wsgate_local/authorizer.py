@@ -101,8 +101,12 @@ def evaluate_policy(result: Any, arn: str) -> AuthOutcome:
     return AuthOutcome(200, authorizer={"principalId": principal, **context})
 
 
-def outcome_for_error(error_message: str) -> AuthOutcome:
-    """An authorizer that raised: the message ``Unauthorized`` → 401, anything else → 500."""
+def outcome_for_error(error_message: str, cause: str = "") -> AuthOutcome:
+    """An authorizer that raised: the message ``Unauthorized`` → 401, anything else → 500.
+
+    ``cause`` is the refusal's reason when the authorizer gave one (wsgate's ``@authorizer``
+    raises ``Unauthorized("why")`` and turns it into the bare ``Unauthorized`` AWS expects).
+    """
     if error_message == "Unauthorized":
-        return AuthOutcome(401, reason="authorizer raised Unauthorized")
+        return AuthOutcome(401, reason="refused: " + (cause or "Unauthorized"))
     return AuthOutcome(500, reason="authorizer failed: " + error_message)

@@ -7,23 +7,16 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from wsgate.apigw import limits
 
 from .faults import Faults
 from .faults import argument as faults_argument
-
-DEFAULT_ENDPOINT = "http://127.0.0.1:3001/dev"
-
-
-class CliError(Exception):
-    """A one-line error for the user."""
+from .remote import DEFAULT_ENDPOINT, CliError, cmd_close, cmd_connections, cmd_send
 
 
 def _positive(value: str) -> float:
@@ -40,6 +33,13 @@ def _timeout_ms(value: str) -> int:
             f"must be between {limits.MIN_TIMEOUT_MS} and {limits.MAX_TIMEOUT_MS} ms"
         )
     return number
+
+
+def _variable(value: str) -> tuple[str, str]:
+    name, sep, text = value.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {value!r}")
+    return name.strip(), text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("dir", nargs="?", default=".", help="example directory (default: .)")
     local.add_argument("--port", type=int, default=3001, help="port (default 3001; 0 = any)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    local.add_argument(
+        "--http-port",
+        type=int,
+        help="port of the HTTP API when the module sets http_api = true (default: --port + 1)",
+    )
     local.add_argument("--stage", help="stage name (default: the module's stage_name)")
     local.add_argument(
         "--workers",
@@ -84,7 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_timeout_ms,
         help="integration timeout, 50-29000 ms (default: the module's integration_timeout_ms)",
     )
-    local.add_argument("--quiet", action="store_true", help="do not print one line per event")
+    local.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the start banner and errors: no line per event, no metric lines",
+    )
+    local.add_argument(
+        "--show-metrics",
+        action="store_true",
+        help="print the runtime's CloudWatch metric (EMF) JSON lines, as Lambda would log them",
+    )
     local.add_argument("--no-reload", action="store_true", help="do not reload on source changes")
     local.add_argument(
         "--faults",
@@ -92,22 +106,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject faults at these rates, e.g. 429=0.1,500=0.02,drop=0.01 (see faults.py)",
     )
     local.add_argument("--faults-seed", type=int, help="seed of --faults, to repeat a run")
+    local.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        type=_variable,
+        metavar="NAME=VALUE",
+        help="set a root-module variable, as terraform -var does (after terraform.tfvars, "
+        "*.auto.tfvars and TF_VAR_NAME)",
+    )
 
+    endpoint_help = (
+        "management endpoint (https://.../STAGE) or WebSocket URL (ws://, wss://); "
+        f"default: $WSGATE_ENDPOINT, else {DEFAULT_ENDPOINT}"
+    )
     send = sub.add_parser(
         "send",
         help="send a message to a connection (PostToConnection)",
         description="Send DATA to connection ID through a management endpoint (local or AWS).",
     )
-    send.add_argument("endpoint", help="management endpoint or ws:// URL, e.g. " + DEFAULT_ENDPOINT)
     send.add_argument("id", help="connection id")
     send.add_argument("data", help="message text ('-' reads standard input)")
+    send.add_argument("--endpoint", help=endpoint_help)
+    # `wsgate send ENDPOINT ID DATA` (positional endpoint) gets a hint instead of a usage error.
+    send.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
 
     conns = sub.add_parser(
         "connections",
         help="list the connections of a running local gateway",
         description="List live connections (a local-only call: GET {endpoint}/@connections).",
     )
-    conns.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="default " + DEFAULT_ENDPOINT)
+    conns.add_argument("--endpoint", help=endpoint_help)
 
     close = sub.add_parser(
         "close",
@@ -115,82 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Close connection ID; the client sees 1000 and $disconnect runs.",
     )
     close.add_argument("id", help="connection id")
-    close.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="default " + DEFAULT_ENDPOINT)
+    close.add_argument("--endpoint", help=endpoint_help)
     return parser
-
-
-def management_endpoint(value: str) -> str:
-    """Accept a management endpoint or the WebSocket URL (ws→http, wss→https)."""
-    value = value.rstrip("/")
-    if value.startswith("ws://"):
-        return "http://" + value[len("ws://") :]
-    if value.startswith("wss://"):
-        return "https://" + value[len("wss://") :]
-    if not value.startswith(("http://", "https://")):
-        raise CliError(f"{value!r} is not a URL; expected e.g. {DEFAULT_ENDPOINT}")
-    return value
-
-
-def _client(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client("apigatewaymanagementapi", endpoint_url=management_endpoint(endpoint))
-
-
-def _call(fn: Any, **kwargs: Any) -> Any:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return fn(**kwargs)
-    except ClientError as exc:
-        err = exc.response.get("Error", {})
-        raise CliError(f"{err.get('Code', 'error')}: {err.get('Message') or 'no message'}") from exc
-    except BotoCoreError as exc:
-        raise CliError(str(exc)) from exc
-
-
-def cmd_send(args: argparse.Namespace) -> None:
-    data = sys.stdin.read() if args.data == "-" else args.data
-    _call(_client(args.endpoint).post_to_connection, ConnectionId=args.id, Data=data.encode())
-    print(f"sent {len(data.encode())} bytes to {args.id}")
-
-
-def cmd_close(args: argparse.Namespace) -> None:
-    _call(_client(args.endpoint).delete_connection, ConnectionId=args.id)
-    print(f"closed {args.id}")
-
-
-def cmd_connections(args: argparse.Namespace) -> None:
-    import urllib.error
-    import urllib.request
-
-    url = management_endpoint(args.endpoint) + "/@connections"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            listing = json.load(resp)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise CliError(f"cannot reach a local gateway at {url}: {reason}") from exc
-    items = listing.get("connections", [])
-    if not items:
-        print("no connections")
-    for item in items:
-        print(
-            f"{item['connectionId']}  {item['state']:<10} since {item['connectedAt']}  "
-            f"last active {item['lastActiveAt']}  {item['identity'].get('sourceIp', '')}"
-        )
 
 
 async def _run_local(args: argparse.Namespace) -> None:
     from .config import ConfigError, load_config
+    from .contract import handler_routes, missing_routes, route_warning
+    from .environment import lambda_environment
     from .eventlog import EventLog
     from .gateway import Gateway, HandlerLoadError
 
     try:
-        config = load_config(args.dir)
+        config = load_config(args.dir, variables=dict(args.var))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     config = config.with_overrides(stage_name=args.stage, integration_timeout_ms=args.timeout_ms)
+    # Read by the workers (worker.py); os.environ is what lambda_environment() hands them.
+    os.environ["WSGATE_LOCAL_METRICS"] = "1" if args.show_metrics else "0"
     if not Path(config.source_dir).is_dir():
         raise CliError(f"source_dir {config.source_dir} does not exist")
     gateway = Gateway(
@@ -203,6 +174,7 @@ async def _run_local(args: argparse.Namespace) -> None:
         log=EventLog(enabled=not args.quiet),
         reload_interval=None if args.no_reload else 1.0,
         faults=Faults(args.faults, args.faults_seed) if args.faults else None,
+        http_port=args.http_port,
     )
     # Signals are caught from here on, so a Ctrl+C during the start is not lost.
     stop = asyncio.Event()
@@ -210,21 +182,41 @@ async def _run_local(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # The handler's route keys are read while the gateway starts (see contract.py).
+    routes_read = asyncio.ensure_future(
+        handler_routes(
+            str(config.source_dir),
+            config.handler,
+            lambda_environment(config, DEFAULT_ENDPOINT, "http://127.0.0.1:9"),
+        )
+    )
     try:
         await gateway.start()
     except HandlerLoadError as exc:
+        routes_read.cancel()
         raise CliError(f"cannot import handler {config.handler!r}:\n{exc}".rstrip()) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise CliError(f"port {args.port} is in use; pass --port with a free port") from None
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    warnings = list(config.warnings)
+    keys = await routes_read
+    warnings += [route_warning(k) for k in missing_routes(keys or (), config.routes)]
     print(f"wsgate local: {config.name} from {config.source_dir}")
-    for warning in config.warnings:
+    for warning in warnings:
         print(f"  warning: {warning}")
     print(f"  WebSocket URL        {gateway.ws_url}")
     print(f"  management endpoint  {gateway.endpoint}")
     if gateway.page_url:
         print(f"  page                 {gateway.page_url}")
+    if gateway.http_url:
+        print(f"  HTTP API             {gateway.http_url}")
+    routes = ", ".join(config.routes) or "(only $connect, $disconnect, $default)"
+    print(f"  routes               {routes}")
+    if config.authorizer_handler:
+        sources = ", ".join(config.authorizer_identity_sources) or "(none)"
+        print(f"  authorizer           {config.authorizer_handler} on $connect")
+        print(f"  identity sources     {sources} (missing: 401 without calling it)")
     print(f"  DynamoDB             {gateway.dynamo.url} (table {config.table_name})")
     if gateway.faults:
         print(f"  faults               {gateway.faults.describe()}")

@@ -6,8 +6,13 @@ naming ``wsgate``) gives the routes, stage, authorizer and environment; CLI flag
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import hashlib
+import json
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,10 +46,14 @@ class GatewayConfig:
     connect_route: bool = True
     default_route: bool = True
     static_dir: Path | None = None
+    #: The module's ``http_api``: serve an HTTP API (payload 2.0) to the same handler.
+    http_api: bool = False
     #: Things the user should know (e.g. a ``var.x`` with no value), printed at start.
     warnings: tuple[str, ...] = ()
     region: str = "us-east-1"
     account_id: str = "123456789012"
+    #: The module's requirements_file (relative to source_dir); None: no dependencies.
+    requirements_file: str | None = "requirements.txt"
 
     @property
     def table_name(self) -> str:
@@ -93,41 +102,145 @@ def _is_wsgate_source(source: Any, base: Path) -> bool:
     return False
 
 
-def find_module_block(main_tf: Path, missing: set[str] | None = None) -> dict[str, Any]:
+def find_module_block(
+    main_tf: Path,
+    missing: set[str] | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The attributes of the wsgate ``module`` block in ``main_tf``, with ``${var.x}`` resolved
-    from ``TF_VAR_x`` or the variable's default (names left unresolved are added to ``missing``)."""
+    as Terraform would (see :func:`variable_values`; names left unresolved are added to
+    ``missing``). An argument the module does not declare raises ``ConfigError``."""
     if not main_tf.is_file():
         raise ConfigError(f"{main_tf}: no such file; point `wsgate local` at an example directory")
     data = _parse(main_tf)
-    variables = _variables(data)
-    candidates: list[dict[str, Any]] = []
+    candidates: list[tuple[str, dict[str, Any]]] = []
     for entry in data.get("module", []) or []:
-        for block in entry.values():
+        for label, block in entry.items():
             if isinstance(block, dict) and _is_wsgate_source(block.get("source"), main_tf.parent):
-                candidates.append(block)
+                candidates.append((label, block))
     if not candidates:
         raise ConfigError(
             f"{main_tf}: no `module` block with `source` pointing at wsgate; add one such as "
             f'module "ws" {{ source = "../.." name = "app" source_dir = "${{path.module}}/src" }}'
         )
-    return _substitute(candidates[0], variables, missing if missing is not None else set())  # type: ignore[no-any-return]
+    label, block = candidates[0]
+    check_arguments(main_tf, label, block)
+    values = variable_values(main_tf.parent, data, variables)
+    return _substitute(block, values, missing if missing is not None else set())  # type: ignore[no-any-return]
 
 
 _VAR = re.compile(r"\$\{\s*var\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 
 
-def _variables(data: dict[str, Any]) -> dict[str, Any]:
-    """Root-module variable values as Terraform would take them: ``TF_VAR_x``, else the default."""
-    import os
+def _declared_variables(base: Path, main: dict[str, Any]) -> dict[str, Any]:
+    """The root module's ``variable`` blocks (name -> block), from every ``*.tf`` in ``base``."""
+    declared: dict[str, Any] = {}
+    for path in sorted(base.glob("*.tf")):
+        data = main if path.name == "main.tf" else _parse(path)
+        for entry in data.get("variable", []) or []:
+            for name, block in entry.items():
+                declared[name] = block if isinstance(block, dict) else {}
+    return declared
 
-    values: dict[str, Any] = {}
-    for entry in data.get("variable", []) or []:
-        for name, block in entry.items():
-            if f"TF_VAR_{name}" in os.environ:
-                values[name] = os.environ[f"TF_VAR_{name}"]
-            elif isinstance(block, dict) and "default" in block:
-                values[name] = block["default"]
+
+def _tfvars_files(base: Path) -> list[Path]:
+    """The variable files Terraform loads by itself, in its order (later ones win)."""
+    auto = sorted(
+        (*base.glob("*.auto.tfvars"), *base.glob("*.auto.tfvars.json")), key=lambda p: p.name
+    )
+    fixed = [base / "terraform.tfvars", base / "terraform.tfvars.json"]
+    return [p for p in fixed if p.is_file()] + [p for p in auto if p.is_file()]
+
+
+def _read_tfvars(path: Path) -> dict[str, Any]:
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a JSON object of variable values")
+        return data
+    return {k: v for k, v in _parse(path).items() if not k.startswith("__")}
+
+
+def variable_values(
+    base: Path, main: dict[str, Any], explicit: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Root-module variable values, taken as Terraform takes them: the declared ``default``,
+    then ``TF_VAR_<name>``, then ``terraform.tfvars``, ``terraform.tfvars.json`` and
+    ``*.auto.tfvars(.json)`` in lexical order, then ``explicit`` (``--var``), later sources
+    winning. Source: Terraform's "Variable Definition Precedence",
+    https://developer.hashicorp.com/terraform/language/values/variables#variable-definition-precedence
+    """
+    declared = _declared_variables(base, main)
+    values: dict[str, Any] = {
+        name: block["default"] for name, block in declared.items() if "default" in block
+    }
+    for name in declared:
+        if f"TF_VAR_{name}" in os.environ:
+            values[name] = os.environ[f"TF_VAR_{name}"]
+    for path in _tfvars_files(base):
+        for name, value in _read_tfvars(path).items():
+            if name in declared:  # Terraform warns about, and ignores, undeclared ones
+                values[name] = value
+    for name, value in (explicit or {}).items():
+        if name not in declared:
+            raise ConfigError(
+                f"--var {name}: the root module in {base} declares no variable {name!r}"
+            )
+        values[name] = value
     return values
+
+
+def module_variables(main_tf: Path, label: str, source: str) -> set[str] | None:
+    """The variable names the wsgate module declares, read from its ``variables.tf`` (every
+    ``*.tf`` of the module directory): a local ``source``, else the directory ``terraform init``
+    recorded in ``.terraform/modules/modules.json``, else this checkout. None when none is found."""
+    base = main_tf.parent
+    directory: Path | None = None
+    if source.startswith(("./", "../", "/")):
+        directory = (base / source).resolve()
+    else:
+        manifest = base / ".terraform" / "modules" / "modules.json"
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            for module in json.loads(manifest.read_text()).get("Modules", []):
+                if module.get("Key") == label and module.get("Dir"):
+                    directory = (base / module["Dir"]).resolve()
+        if directory is None and (REPO_ROOT / "variables.tf").is_file():
+            directory = REPO_ROOT
+    if directory is None or not (directory / "variables.tf").is_file():
+        return None
+    names: set[str] = set()
+    for path in sorted(directory.glob("*.tf")):
+        for entry in _parse(path).get("variable", []) or []:
+            names.update(entry)
+    return names
+
+
+#: Arguments every module block takes besides its variables (Terraform's meta-arguments).
+_META_ARGUMENTS = frozenset({"source", "version", "providers", "depends_on", "count", "for_each"})
+
+
+def check_arguments(main_tf: Path, label: str, block: Mapping[str, Any]) -> None:
+    """Refuse an argument the module does not declare, as ``terraform validate`` does with its
+    "Unsupported argument" error (so ``rotues = [...]`` fails here rather than being ignored)."""
+    declared = module_variables(main_tf, label, str(block.get("source", "")))
+    if declared is None:
+        return
+    unknown = sorted(k for k in block if not k.startswith("__") and k not in _META_ARGUMENTS)
+    unknown = [k for k in unknown if k not in declared]
+    if not unknown:
+        return
+    lines = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(declared), n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        lines.append(
+            f'{main_tf}: Unsupported argument in module "{label}": an argument named '
+            f'"{name}" is not expected here.{hint}'
+        )
+    raise ConfigError("\n".join(lines))
 
 
 def _substitute(value: Any, variables: dict[str, Any], missing: set[str]) -> Any:
@@ -168,12 +281,26 @@ def _str_list(value: Any, key: str, main_tf: Path) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load_config(directory: str | Path) -> GatewayConfig:
-    """Read ``DIR/main.tf`` into a :class:`GatewayConfig` (paths resolved, defaults applied)."""
+def load_config(directory: str | Path, variables: Mapping[str, Any] | None = None) -> GatewayConfig:
+    """Read ``DIR/main.tf`` into a :class:`GatewayConfig` (paths resolved, defaults applied).
+
+    ``variables`` sets root-module variables as ``terraform -var`` does. A variable the module
+    block uses that still has no value raises ``ConfigError`` naming it.
+    """
     base = Path(directory).resolve()
     main_tf = base / "main.tf"
     missing: set[str] = set()
-    block = find_module_block(main_tf, missing)
+    block = find_module_block(main_tf, missing, variables)
+    if missing:
+        names = sorted(missing)
+        raise ConfigError(
+            f"{main_tf}: the wsgate module block uses "
+            + ", ".join(f"var.{n}" for n in names)
+            + ", which has no value: set "
+            + " and ".join(f"TF_VAR_{n}" for n in names)
+            + f', put {names[0]} = "..." in {base / "terraform.tfvars"}, or pass --var '
+            + f"{names[0]}=..."
+        )
     name = block.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{main_tf}: the wsgate module block needs a `name`")
@@ -196,14 +323,15 @@ def load_config(directory: str | Path) -> GatewayConfig:
             kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    if "requirements_file" in block:
+        req = block["requirements_file"]
+        kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None
     env = block.get("environment")
     if isinstance(env, dict):
         kwargs["environment"] = {str(k): str(v) for k, v in env.items()}
+    if block.get("http_api") in (True, "true"):
+        kwargs["http_api"] = True
     static = base / "static"
     if static.is_dir():
         kwargs["static_dir"] = static
-    if missing:
-        kwargs["warnings"] = tuple(
-            f"var.{name} has no value: set TF_VAR_{name} (left as text)" for name in sorted(missing)
-        )
     return GatewayConfig(**kwargs)

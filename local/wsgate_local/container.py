@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import runpy
 import struct
 import sys
 import time
@@ -88,11 +89,16 @@ def _user_traceback(exc: BaseException) -> list[str]:
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
-    return {
+    reply: dict[str, Any] = {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "stackTrace": _user_traceback(exc),
     }
+    # ``raise Exception("Unauthorized") from None`` (API Gateway's 401 convention) hides why;
+    # the exception it replaced says it, for the gateway's console only.
+    if exc.__context__ is not None and str(exc.__context__):
+        reply["errorCause"] = str(exc.__context__)
+    return reply
 
 
 def _write(out: BinaryIO, message: dict[str, Any]) -> None:
@@ -117,6 +123,16 @@ def _read(inp: BinaryIO) -> dict[str, Any] | None:
     return json.loads(data)  # type: ignore[no-any-return]
 
 
+def _silence_metrics() -> None:
+    """Drop the runtime's CloudWatch metric (EMF) lines: one JSON line per sending invocation
+    would drown the gateway's console. ``wsgate local --show-metrics`` keeps them."""
+    try:
+        import wsgate.metrics
+    except ImportError:
+        return
+    wsgate.metrics.writer = lambda line: None
+
+
 def main(argv: list[str]) -> None:
     source_dir, handler_spec = argv[0], argv[1]
     authorizer_spec = argv[2] if len(argv) > 2 and argv[2] else None
@@ -128,6 +144,9 @@ def main(argv: list[str]) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    preload = os.environ.get("WSGATE_LOCAL_PRELOAD")
+    if preload:  # instrumentation run before the handler loads (the tests' AWS call recorder)
+        runpy.run_path(preload, run_name="__wsgate_preload__")
     sys.path.insert(0, source_dir)
     os.chdir(source_dir)
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "wsgate")
@@ -153,6 +172,8 @@ def main(argv: list[str]) -> None:
         target("invoke")
     except BaseException as exc:
         load_error = "".join(_user_traceback(exc))
+    if os.environ.get("WSGATE_LOCAL_METRICS") != "1":
+        _silence_metrics()
     _write(out, {"ready": True, "loadError": load_error})
 
     while True:

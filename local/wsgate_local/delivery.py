@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType
 
 from .connections import Connection
+from .eventlog import note_error_frame
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
@@ -25,6 +26,9 @@ class Delivery:
 
     def __init__(self, spawn: Spawn) -> None:
         self._spawn = spawn
+        #: Request id of each message being handled -> the code of the error frame its handler
+        #: posted to the caller (wsgate's runtime does, e.g. bad_request), for the console line.
+        self.error_frames: dict[str, str] = {}
 
     async def frame(self, conn: Connection, text: str) -> None:
         """Send a text frame from the gateway itself; a socket already gone is ignored."""
@@ -41,6 +45,8 @@ class Delivery:
         ws = conn.ws
         if ws is None or ws.closed:
             return False
+        if self.error_frames and b'"type":"error"' in data[:64]:
+            note_error_frame(self.error_frames, data)
         try:
             # The payload goes out as it came (no decode and re-encode); decoding only checks it.
             opcode = WSMsgType.TEXT

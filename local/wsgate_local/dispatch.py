@@ -16,7 +16,7 @@ from wsgate.apigw.selection import select_route
 from .config import GatewayConfig
 from .connections import Connection
 from .delivery import Delivery
-from .eventlog import EventLog, elapsed_ms
+from .eventlog import EventLog, elapsed_ms, handler_outcome
 from .invoker import Invoker
 
 
@@ -48,13 +48,18 @@ class Dispatcher:
             self.log.event("(no route)", cid, 403, elapsed_ms(started), "Forbidden")
             return
         event = events.message_event(conn.info, route, body, request_id=request_id)
-        outcome = await self.invoker.invoke(event)
+        self.delivery.error_frames[request_id] = ""
+        try:
+            outcome = await self.invoker.invoke(event)
+        finally:
+            error_code = self.delivery.error_frames.pop(request_id, "")
         if outcome.kind == "ok":
             if route in config.two_way_routes:
                 reply = reply_body(outcome.result)
                 if reply is not None:
                     await self.delivery.frame(conn, reply)
-            self.log.event(route, cid, 200, elapsed_ms(started))
+            status, note = handler_outcome(outcome.result, error_code)
+            self.log.event(route, cid, status, elapsed_ms(started), note)
             return
         self.invoker.report(outcome)
         timed_out = outcome.kind == "timeout"

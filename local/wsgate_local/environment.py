@@ -58,7 +58,23 @@ def lambda_environment(
     # The gateway prints one line per event; the runtime's own INFO lines would double them.
     env.setdefault("WSGATE_LOG_LEVEL", "WARNING")
     env.update(config.environment)
+    site = dependency_dir(config)
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     return env
+
+
+def dependency_dir(config: GatewayConfig) -> Path | None:
+    """The app's requirements installed for this machine (the deployed zip has them built for
+    Lambda from the same file), put first on the workers' ``sys.path``."""
+    from wsgate_pack import BuildError, host_site
+
+    from .config import ConfigError
+
+    try:
+        return host_site(config.source_dir, config.requirements_file)
+    except BuildError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def source_snapshot(root: Path) -> dict[str, int]:

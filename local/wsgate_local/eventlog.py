@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 _COLORS = {"2": "\033[32m", "3": "\033[36m", "4": "\033[33m", "5": "\033[31m"}
 _RESET, _DIM = "\033[0m", "\033[2m"
@@ -60,6 +61,29 @@ class EventLog:
             self.stream.flush()
         except (OSError, ValueError):
             pass
+
+
+def handler_outcome(result: Any, error_code: str = "") -> tuple[int, str]:
+    """The status and note of a message's console line: the ``statusCode`` the handler returned
+    (wsgate answers 400 for ``BadRequest``, 404 for an unknown action), and the code of the error
+    frame it sent the caller, if any. API Gateway itself ignores a message route's status."""
+    status = 200
+    if isinstance(result, dict):
+        raw = result.get("statusCode")
+        if isinstance(raw, int) and not isinstance(raw, bool) and 100 <= raw <= 599:
+            status = raw
+    return status, (f"error frame: {error_code}" if error_code else "")
+
+
+def note_error_frame(pending: dict[str, str], data: bytes) -> None:
+    """Record the code of a runtime error frame (``{"type": "error", "code", "requestId"}``) sent
+    during a pending request, keyed by that request id."""
+    try:
+        frame = json.loads(data)
+    except ValueError:
+        return
+    if isinstance(frame, dict) and frame.get("requestId") in pending:
+        pending[frame["requestId"]] = str(frame.get("code", "error"))
 
 
 def elapsed_ms(started: float) -> float:

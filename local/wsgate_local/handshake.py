@@ -13,7 +13,6 @@ import time
 
 from aiohttp import web
 from wsgate.apigw import events, frames
-from wsgate.apigw.hosts import host_of
 from wsgate.apigw.proxy import connect_result
 
 from . import authorizer as auth
@@ -49,7 +48,9 @@ class Handshake:
             connection_id=events.new_id(),
             connected_at=connected_at,
             source_ip=peer,
-            domain_name=host_of(request.host),
+            # The Host the client used, port included: on AWS https://{domainName}/{stage} is
+            # the management endpoint, and here http://{domainName}/{stage} is (SEMANTICS.md).
+            domain_name=request.host,
             stage=self.config.stage_name,
             api_id=self.config.api_id,
             user_agent=request.headers.get("User-Agent"),
@@ -129,6 +130,9 @@ class Handshake:
             request_ms=events.now_ms(),
         )
         outcome = await self.invoker.invoke(event, kind="authorize")
+        if outcome.kind == "error" and outcome.error_message == "Unauthorized":
+            # A refusal is the authorizer doing its job: one line with its reason, no traceback.
+            return auth.outcome_for_error(outcome.error_message, outcome.cause)
         self.invoker.report(outcome)
         if outcome.kind == "ok":
             return auth.evaluate_policy(outcome.result, arn)

@@ -7,6 +7,7 @@ of the live connections) is local-only: AWS has no such call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from aiohttp import web
@@ -16,6 +17,10 @@ from wsgate.apigw import management as wire
 from .connections import OPEN, Connection, Registry
 from .delivery import Delivery
 from .faults import Faults
+
+#: API Gateway's connection ids: 16 characters of URL-safe base64 ending in one ``=``
+#: (SEMANTICS.md, "ID format"), e.g. ``BFaT_fALIAMCKug=``.
+CONNECTION_ID = re.compile(r"[A-Za-z0-9_-]{15}=")
 
 
 def error(status: int, message: str | None = None) -> web.Response:
@@ -44,7 +49,11 @@ def routes(
                 return injected
         conn = registry.get(connection_id)
         if conn is None:
-            return error(410) if registry.was_closed(connection_id) else error(403)
+            # An id in API Gateway's format that is not connected (closed, or never existed) is
+            # 410; anything else is 400 "Invalid connectionId" (SEMANTICS.md, @connections).
+            if not CONNECTION_ID.fullmatch(connection_id):
+                return error(400, f"Invalid connectionId: {connection_id}")
+            return error(410)
         if conn.state != OPEN:
             # Still in $connect (or closing): AWS answers 410 until the handshake has completed.
             return error(410)

@@ -33,6 +33,8 @@ class Outcome:
     error_message: str = ""
     error_type: str = ""
     trace: str = ""
+    #: What the raised exception replaced, if anything (an authorizer's refusal reason).
+    cause: str = ""
 
 
 class Worker:
@@ -83,6 +85,7 @@ class Worker:
                 error_message=str(reply.get("errorMessage")),
                 error_type=str(reply.get("errorType", "")),
                 trace="".join(reply.get("stackTrace") or []),
+                cause=str(reply.get("errorCause") or ""),
             )
         return Outcome("ok", result=reply.get("result"))
 

@@ -19,6 +19,7 @@ DynamoDB and worker processes; it is stopped when the test ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import sys
@@ -29,7 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from wsgate.apigw import frames, limits
 
 from .config import GatewayConfig, load_config
@@ -117,14 +117,44 @@ class RunningGateway:
         return self.gateway.endpoint
 
     @property
+    def http_url(self) -> str | None:
+        """The HTTP API's URL (``http_api = true`` in the module block), else None."""
+        return self.gateway.http_url
+
+    @property
     def dynamodb_url(self) -> str:
         return self.gateway.dynamo.url
+
+    def env(self) -> dict[str, str]:
+        """The environment another Lambda (a queue consumer, a cron job) needs to reach this
+        gateway with ``wsgate.send``/``rooms.publish``: the module's ``env`` output
+        (``WSGATE_ENDPOINT``, ``WSGATE_TABLE``), the local DynamoDB and @connections URLs, the
+        region and dummy credentials (nothing here checks signatures)::
+
+            for name, value in gw.env().items():
+                monkeypatch.setenv(name, value)
+        """
+        return {
+            "WSGATE_ENDPOINT": self.endpoint,
+            "WSGATE_TABLE": self.config.table_name,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_url,
+            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint,
+            "AWS_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+        }
 
     def management_client(self) -> Any:
         """A stock boto3 ``apigatewaymanagementapi`` client for this gateway."""
         import boto3
 
-        return boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
+        return boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=self.config.region,
+        ).client("apigatewaymanagementapi", endpoint_url=self.endpoint)
 
     def dynamodb_client(self) -> Any:
         return self.gateway.dynamo.client()
@@ -178,15 +208,22 @@ def start_gateway(
     *,
     port: int = 0,
     quiet: bool = False,
+    variables: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> RunningGateway:
     """Start a gateway for ``directory`` (or a ready :class:`GatewayConfig`) on a free port.
+
+    ``variables`` sets root-module variables of ``directory/main.tf`` as ``terraform -var``
+    does (for a ``var.x`` that has no default, say a secret).
 
     ``overrides`` may set any GatewayConfig field (``two_way_routes``, ``environment``,
     ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``, and
     ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`).
     """
-    config = directory if isinstance(directory, GatewayConfig) else load_config(directory)
+    if isinstance(directory, GatewayConfig):
+        config = directory
+    else:
+        config = load_config(directory, variables=variables)
     gateway_kwargs = {k: overrides.pop(k) for k in _GATEWAY_KWARGS if k in overrides}
     for key in ("routes", "two_way_routes", "authorizer_identity_sources"):
         if key in overrides:
@@ -218,20 +255,54 @@ def running_gateway(
         gw.stop()
 
 
-@pytest.fixture
-def wsgate_gateway() -> Iterator[Any]:
-    """A factory: ``wsgate_gateway(DIR, **overrides)`` starts a gateway, stopped after the test."""
+@contextmanager
+def _importable(source_dir: Path) -> Iterator[None]:
+    """``source_dir`` on ``sys.path`` (as in Lambda, where it is the task root), so a test can
+    import the project's other functions; afterwards the path and the modules imported from it
+    are gone again, and the next test imports them afresh."""
+    entry = str(source_dir)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
+        for name, module in list(sys.modules.items()):
+            origin = getattr(module, "__file__", None) or ""
+            if origin and Path(origin).resolve().is_relative_to(source_dir):
+                del sys.modules[name]
+
+
+def _wsgate_gateway() -> Iterator[Any]:
+    """A factory: ``wsgate_gateway(DIR, **overrides)`` starts a gateway, stopped after the test.
+
+    While the test runs, the module's ``source_dir`` is on the import path (``import notify``
+    finds ``src/notify.py``), and ``gw.env()`` holds what its functions need to send.
+    """
     started: list[RunningGateway] = []
+    with contextlib.ExitStack() as paths:
 
-    def factory(directory: str | Path | GatewayConfig, **kwargs: Any) -> RunningGateway:
-        gw = start_gateway(directory, **kwargs)
-        started.append(gw)
-        return gw
+        def factory(directory: str | Path | GatewayConfig, **kwargs: Any) -> RunningGateway:
+            gw = start_gateway(directory, **kwargs)
+            started.append(gw)
+            paths.enter_context(_importable(gw.config.source_dir))
+            return gw
 
-    yield factory
-    for gw in reversed(started):
-        gw.stop()
+        try:
+            yield factory
+        finally:
+            for gw in reversed(started):
+                gw.stop()
 
+
+try:  # the fixture needs pytest; running_gateway() and start_gateway() do not
+    import pytest
+except ImportError:  # pragma: no cover - pytest is in the dev extra
+    pass
+else:
+    wsgate_gateway = pytest.fixture(_wsgate_gateway, name="wsgate_gateway")
 
 __all__ = [
     "Client",

@@ -8,6 +8,8 @@ before a block says how it is checked:
 * ``<!-- env: dynamodb -->``: the block runs with a local DynamoDB (moto) holding the connection
   table, ``WSGATE_TABLE`` and ``AWS_ENDPOINT_URL_DYNAMODB`` set.
 * ``<!-- pytest -->``: the block is a test module; pytest runs it in the project and it must pass.
+  ``<!-- pytest: fresh machine -->`` runs it as on a new user's machine: no AWS variables, no
+  ``~/.aws``, no ``PYTHONPATH`` (only the virtualenv on ``PATH``).
 * ``<!-- dry-run: REASON -->``: each ``make TARGET`` line must be a target ``make -n`` accepts.
 * ``<!-- norun: REASON -->``: not run (REASON says why, e.g. it needs an AWS account); shell is
   still syntax-checked and Python still compiled.
@@ -114,6 +116,15 @@ def test_every_marker_is_known_and_every_skip_says_why() -> None:
                 assert block.markers[key], f"README line {block.line}: {key} needs a reason"
 
 
+def _fresh_machine_env(project: Path) -> dict[str, str]:
+    """A new user's shell: the project's virtualenv on PATH, and nothing else: no AWS variables,
+    no ~/.aws (HOME is empty), no PYTHONPATH. The README's test must pass as written here."""
+    home = project.parent / "fresh-home"
+    home.mkdir(exist_ok=True)
+    return {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "HOME": str(home),
+            "LANG": "C.UTF-8"}  # fmt: skip
+
+
 def _project_env(project: Path) -> dict[str, str]:
     env = dict(os.environ)  # tests/conftest.py has put fake credentials and a region here
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -169,6 +180,8 @@ def _check_python(block: Block, project: Path, request: pytest.FixtureRequest) -
     if block.markers.get("env") == "dynamodb":
         env.update(request.getfixturevalue("dynamodb"))
     if "pytest" in block.markers:
+        if block.markers["pytest"] == "fresh machine":
+            env = _fresh_machine_env(project)
         test_file = project / f"test_readme_line{block.line}.py"
         test_file.write_text(block.code, encoding="utf-8")
         args = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--rootdir", str(project)]

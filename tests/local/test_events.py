@@ -59,7 +59,9 @@ def test_connect_event_carries_handshake_headers_query_and_identity(recorder):
     assert CLF.match(ctx["requestTime"])
     assert ctx["requestTimeEpoch"] >= ctx["connectedAt"] > 1_600_000_000_000
     assert ctx["identity"] == {"userAgent": "ua/1", "sourceIp": "127.0.0.1"}
-    assert ctx["domainName"] == "127.0.0.1"
+    # the Host the client used, port included: http://{domainName}/{stage} is the endpoint
+    assert ctx["domainName"] == f"127.0.0.1:{gw.gateway.port}"
+    assert f"http://{ctx['domainName']}/{ctx['stage']}" == gw.endpoint
 
 
 def test_connect_without_query_or_user_agent_has_neither(recorder):
@@ -96,7 +98,7 @@ def test_disconnect_reports_the_clients_close_code_and_reason(recorder):
     client.close(4001, "bye now")
     event = record.event(cid, "DISCONNECT")
     assert event["headers"] == {
-        "Host": "127.0.0.1",
+        "Host": f"127.0.0.1:{gw.gateway.port}",  # the host the client used, as domainName
         "x-api-key": "",
         "X-Forwarded-For": "",
         "x-restapi": "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from botocore.exceptions import ClientError
 from conftest import connect_tagged, recorder_gateway
 from websockets.exceptions import ConnectionClosed
 
@@ -88,9 +89,25 @@ def test_closed_connection_is_gone_for_every_call(recorder, mgmt):
         mgmt.post_to_connection(ConnectionId=cid, Data=b"late")
 
 
-def test_unknown_connection_is_forbidden(mgmt):
-    with pytest.raises(mgmt.exceptions.ForbiddenException):
+def test_well_formed_id_that_never_existed_is_gone(mgmt):
+    for call in (mgmt.get_connection, mgmt.delete_connection):
+        with pytest.raises(mgmt.exceptions.GoneException):
+            call(ConnectionId="AAAAAAAAAAAAAAA=")
+    with pytest.raises(mgmt.exceptions.GoneException):
         mgmt.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"who?")
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["1f0e9a3c-5b7d-4c2e-9f00-6d1b2a3c4d5e", "ckv9x2m3p0000", "AAAAAAAAAAAAAAA", "A="]
+)
+def test_id_not_in_api_gateways_format_is_a_bad_request(mgmt, bad_id):
+    # botocore does not model BadRequestException for this API: a ClientError carrying the code
+    with pytest.raises(ClientError) as failure:
+        mgmt.post_to_connection(ConnectionId=bad_id, Data=b"who?")
+    error = failure.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "BadRequestException"
+    assert error["Error"]["Message"] == f"Invalid connectionId: {bad_id}"
 
 
 def test_posting_to_a_connection_still_in_connect_is_gone(recorder):

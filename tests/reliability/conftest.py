@@ -63,7 +63,12 @@ def chat_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayPr
     """``wsgate local examples/chat`` shared by the tests that play chat clients against it
     (each leaves the table as it found it); its console lines are kept (no ``--quiet``)."""
     gateway = GatewayProcess(
-        EXAMPLES / "chat", tmp_path_factory.mktemp("chat"), "--workers", "2", quiet=False
+        EXAMPLES / "chat",
+        tmp_path_factory.mktemp("chat"),
+        "--workers",
+        "2",
+        "--show-metrics",
+        quiet=False,
     )
     try:
         yield gateway

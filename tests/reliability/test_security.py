@@ -20,8 +20,6 @@ from reliability_support import APPS, EXAMPLES, GatewayProcess, wait_until
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-SECRET = "0123456789abcdef0123456789abcdef-reliability"
-
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
@@ -124,17 +122,28 @@ def test_tokens_never_reach_the_logs_in_headers_query_or_subprotocols(
 
 
 def test_signed_query_token_of_the_authorizer_example_is_not_logged(tmp_path: Any) -> None:
+    import sys
+
+    from wsgate_pack import host_site
+
     example = EXAMPLES / "authorizer"
-    spec = importlib.util.spec_from_file_location("example_auth", example / "src" / "auth.py")
-    assert spec and spec.loader
-    auth = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(auth)
-    token = auth.sign("dave", SECRET)
+    # tokens.py needs PyJWT and cryptography: the same install the gateway's workers use
+    site = str(host_site(example / "src"))
+    sys.path.insert(0, site)
+    try:
+        spec = importlib.util.spec_from_file_location("example_tokens", example / "tokens.py")
+        assert spec and spec.loader
+        tokens = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tokens)
+        private, public = tokens.make_keys(tmp_path / "keys")
+        token = tokens.issue("dave", private.read_bytes())
+    finally:
+        sys.path.remove(site)
     gateway = GatewayProcess(
         example,
         tmp_path,
         quiet=False,
-        env={"TF_VAR_auth_secret": SECRET, "WSGATE_LOG_LEVEL": "DEBUG"},
+        env={"JWT_PUBLIC_KEY": public.read_text(), "WSGATE_LOG_LEVEL": "DEBUG"},
     )
     try:
         assert _refusal(gateway) == 401

@@ -97,7 +97,7 @@ def test_storm_of_clients_that_close_and_drop_loses_no_message_and_leaves_no_ite
 @pytest.mark.soak
 @pytest.mark.timeout(1800)
 def test_soak_500_clients_over_a_minute(gateway_process: Any) -> None:
-    gateway = gateway_process(CHAT, "--workers", "2")
+    gateway = gateway_process(CHAT, "--workers", "2", "--show-metrics")
     result = _run_storm(
         gateway, clients=500, seconds=60, seed=11, chatty_share=0.2, pause=(5.0, 10.0)
     )

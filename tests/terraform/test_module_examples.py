@@ -20,7 +20,13 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 from tfoffline import Terraform  # noqa: E402
 
 PREDEFINED = ["$connect", "$default", "$disconnect"]
-VARIABLES: dict[str, dict[str, Any]] = {"authorizer": {"auth_secret": "s" * 64}}
+#: An RSA public key in PEM form (the authorizer example verifies tokens with it).
+PUBLIC_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAycW1bjF2Oobu8HZbe7mK\n"
+    "-----END PUBLIC KEY-----\n"
+)
+VARIABLES: dict[str, dict[str, Any]] = {"authorizer": {"jwt_public_key": PUBLIC_KEY}}
 
 
 class Example:
@@ -50,6 +56,18 @@ class Example:
             if res["address"] == address:
                 return res["values"]  # type: ignore[no-any-return]
         raise KeyError(address)
+
+    def module_default(self, name: str) -> Any:
+        """The default of a module variable (the examples leave source_excludes at it)."""
+        import hcl2
+
+        with open(REPO_ROOT / "variables.tf") as fh:
+            doc = hcl2.load(fh)
+        for block in doc["variable"]:
+            for key, body in block.items():
+                if key.strip('"') == name:
+                    return [json.loads(v) if v.startswith('"') else v for v in body["default"]]
+        raise KeyError(name)
 
     def route_keys(self) -> list[str]:
         """The WebSocket API's route keys (an optional HTTP API's route is not one of them)."""
@@ -123,7 +141,32 @@ def test_authorizer_example_guards_connect_with_its_own_function(example):
     assert authorizer["identity_sources"] == ["route.request.querystring.token"]
     auth_fn = ex.applied("module.ws.aws_lambda_function.authorizer[0]")
     assert auth_fn["handler"] == "auth.authorize"
-    assert auth_fn["environment"][0]["variables"]["AUTH_SECRET"] == "s" * 64
+
+
+def test_authorizer_reads_its_key_from_parameter_store_with_iam_for_that_parameter(example):
+    ex = example("authorizer")
+    param = ex.applied("aws_ssm_parameter.jwt_public_key")
+    assert param["type"] == "SecureString"
+    auth_env = ex.applied("module.ws.aws_lambda_function.authorizer[0]")["environment"][0]
+    assert auth_env["variables"]["JWT_PUBLIC_KEY_PARAMETER"] == param["name"]
+    # The key is in no function's environment, and the dispatcher gets none of the
+    # authorizer's settings.
+    dispatcher_env = ex.applied("module.ws.aws_lambda_function.dispatcher")["environment"][0]
+    for env in (auth_env["variables"], dispatcher_env["variables"]):
+        assert not [v for v in env.values() if "BEGIN PUBLIC KEY" in v]
+    assert not [k for k in dispatcher_env["variables"] if k.startswith("JWT_")]
+    # ssm:GetParameter on exactly that parameter, attached to the authorizer's role only.
+    policy = ex.applied("aws_iam_role_policy.authorizer_reads_key")
+    assert policy["role"] == ex.applied("module.ws.aws_iam_role.authorizer[0]")["name"]
+    assert json.loads(policy["policy"])["Statement"] == [
+        {
+            "Sid": "ReadJwtPublicKey",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": [param["arn"]],
+        }
+    ]
+    assert param["arn"] == f"arn:aws:ssm:us-east-1:123456789012:parameter{param['name']}"
 
 
 def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy(example):
@@ -134,7 +177,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
     assert set(ex.outputs["env"]) == {"WSGATE_ENDPOINT", "WSGATE_TABLE"}
     assert ex.outputs["env"]["WSGATE_ENDPOINT"].startswith("https://")
     # the same zip as the dispatcher: runtime and src/ together
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert notifier["filename"] == dispatcher["filename"]
     assert notifier["source_code_hash"] == dispatcher["source_code_hash"]
 
@@ -165,7 +208,7 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
 
 def test_zappa_example_names_the_module_holding_the_decorated_handlers(example):
     ex = example("zappa-migration")
-    function = ex.applied("module.ws.aws_lambda_function.this")
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert function["environment"][0]["variables"]["WSGATE_ZAPPA_MODULE"] == "app"
     assert (REPO_ROOT / "examples" / "zappa-migration" / "src" / "app.py").exists()
 
@@ -175,7 +218,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     from wsgate_local.config import load_config
 
     ex = example(name)
-    local = load_config(REPO_ROOT / "examples" / name)
+    local = load_config(REPO_ROOT / "examples" / name, variables=VARIABLES.get(name))
     assert sorted(PREDEFINED + list(local.routes)) == ex.route_keys()
     planned_two_way = sorted(
         r["route_key"]
@@ -188,7 +231,7 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
     assert local.route_selection_expression == api["route_selection_expression"]
     (stage,) = [s for s in ex.planned("aws_apigatewayv2_stage") if not s.get("auto_deploy")]
     assert local.stage_name == stage["name"]
-    dispatcher = ex.applied("module.ws.aws_lambda_function.this")
+    dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
     assert local.handler == dispatcher["handler"]
     authorizers = ex.planned("aws_apigatewayv2_authorizer")
     if authorizers:
@@ -197,3 +240,27 @@ def test_local_gateway_reads_the_same_api_the_plan_deploys(example, name):
         assert local.authorizer_handler == auth_fn["handler"]
     else:
         assert local.authorizer_handler is None
+
+
+@pytest.mark.parametrize("name", ["echo", "chat", "authorizer", "notify", "zappa-migration"])
+def test_example_function_uploads_its_src_byte_for_byte_with_the_runtime(example, name):
+    import re
+    import zipfile
+
+    ex = example(name)
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
+    excludes = [re.compile(p) for p in ex.module_default("source_excludes")]
+    src = REPO_ROOT / "examples" / name / "src"
+    expected = {
+        p.relative_to(src).as_posix(): p.read_bytes()
+        for p in src.rglob("*")
+        if p.is_file() and not any(x.search(p.relative_to(src).as_posix()) for x in excludes)
+    }
+    with zipfile.ZipFile(ex.tf.workdir / function["filename"]) as zf:
+        names = set(zf.namelist())
+        for rel, data in expected.items():
+            assert zf.read(rel) == data, rel
+        runtime = REPO_ROOT / "lambda" / "wsgate"
+        assert zf.read("wsgate/app.py") == (runtime / "app.py").read_bytes()
+    assert not [n for n in names if n.startswith(("tests/", ".venv/", "wsgate_local/"))]
+    assert not [n for n in names if "__pycache__" in n and not n.endswith(".cpython-312.pyc")]

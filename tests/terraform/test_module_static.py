@@ -141,3 +141,17 @@ def test_tfdocs_check_fails_when_a_variable_is_added(tmp_path):
         "| `new_knob` | A new knob. | `bool` | n/a | yes |" in (tmp_path / "README.md").read_text()
     )
     assert subprocess.run([*args, "--check"], capture_output=True).returncode == 0
+
+
+def test_runtime_validation_accepts_every_python_runtime_lambda_has_from_3_11():
+    """The runtime list is Lambda's own (botocore's service model of the Lambda API, the enum the
+    provider validates against), from the oldest Python the wsgate runtime supports."""
+    from botocore.loaders import Loader
+
+    enum = Loader().load_service_model("lambda", "service-2")["shapes"]["Runtime"]["enum"]
+    lambda_pythons = {
+        r for r in enum if re.fullmatch(r"python3\.\d+", r) and int(r.split(".")[1]) >= 11
+    }
+    block = (ROOT / "variables.tf").read_text().split('variable "runtime" {', 1)[1]
+    condition = block.split("condition", 1)[1].split("\n", 1)[0]
+    assert set(re.findall(r'"(python[0-9.]+)"', condition)) == lambda_pythons

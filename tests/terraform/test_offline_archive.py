@@ -52,6 +52,8 @@ def test_dynamic_source_blocks_become_members(applied: tuple[Terraform, dict[str
     with zipfile.ZipFile(path) as zf:
         assert sorted(zf.namelist()) == ["VERSION", "config.json"]
         assert zf.read("config.json") == b'{"stage": "dev"}'
+        # Like the provider (Go's zip.Writer.Create): no Unix mode, output_file_mode ignored.
+        assert {(i.create_system, i.external_attr) for i in zf.infolist()} == {(0, 0)}
     assert out["inline_zip"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 

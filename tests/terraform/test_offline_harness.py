@@ -91,6 +91,7 @@ def test_provider_launchers_are_the_same_bytes_wherever_they_are_installed(tmp_p
         assert [p.name for p in found] == [
             "terraform-provider-archive_v2.7.1",
             "terraform-provider-aws_v6.62.0",
+            "terraform-provider-external_v2.4.0",
         ]
         assert all(os.access(p, os.X_OK) for p in found)
         launchers.append([p.read_bytes() for p in found])

@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = REPO_ROOT / "tools" / "tfoffline" / "schema" / "aws.json"
 SKIP_DIRS = {".git", ".terraform", ".tfoffline", "node_modules", "build"}
 BLOCK_RE = re.compile(r'^\s*(resource|data)\s+"([A-Za-z0-9_]+)"\s+"', re.MULTILINE)
-ARCHIVE_TYPES = {"archive_file"}
+ARCHIVE_TYPES = {"archive_file", "external"}  # served by the archive and external stand-ins
 
 
 def _tf_files() -> list[Path]:

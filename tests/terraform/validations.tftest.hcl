@@ -43,6 +43,9 @@ run "first_invalid_value_of_every_variable_is_rejected" {
     log_retention_in_days          = 366
     domain_name                    = "https://ws.example.com"
     api_mapping_key                = "/chat"
+    authorizer_memory_size         = 64
+    authorizer_timeout             = 30
+    iam_role_path                  = "roles"
   }
   expect_failures = [
     var.name,
@@ -72,7 +75,37 @@ run "first_invalid_value_of_every_variable_is_rejected" {
     var.log_retention_in_days,
     var.domain_name,
     var.api_mapping_key,
+    var.authorizer_memory_size,
+    var.authorizer_timeout,
+    var.iam_role_path,
   ]
+}
+
+# Forms AWS accepts that a stricter check would refuse (each with its source in variables.tf).
+run "values_aws_accepts_plan_cleanly" {
+  command = plan
+  variables {
+    route_selection_expression  = "$${request.body.service}/$${request.body.action}"
+    authorizer_identity_sources = ["route.request.querystring.token", "stageVariables.key", "context.requestId"]
+    authorizer_function_enabled = true
+    authorizer_function_arn     = "arn:aws:lambda:eu-west-1:123456789012:function:auth:live"
+    runtime                     = "python3.14"
+    domain_name                 = "ws.example.com"
+    domain_certificate_arn      = "arn:aws:acm:us-east-1:123456789012:certificate/abcd"
+    api_mapping_key             = "v1/chat$_.+!*'()-x"
+    iam_role_path               = "/wsgate/realtime/"
+    authorizer_memory_size      = 128
+    authorizer_timeout          = 1
+  }
+}
+
+run "escaped_dollar_and_version_qualified_arn_plan_cleanly" {
+  command = plan
+  variables {
+    route_selection_expression  = "\\$request.body.action"
+    authorizer_function_enabled = true
+    authorizer_function_arn     = "arn:aws:lambda:eu-west-1:123456789012:function:auth:$LATEST"
+  }
 }
 
 # The other edge of each range, and the other forms.
@@ -94,6 +127,11 @@ run "second_invalid_value_of_each_variable_is_rejected" {
     environment                    = { AWS_REGION = "eu-west-1" }
     log_retention_in_days          = -1
     api_mapping_key                = "chat/"
+    route_selection_expression     = "$${request.header.x-route}"
+    authorizer_function_arn        = "arn:aws:lambda:eu-west-1:123456789012:function:auth:live:extra"
+    authorizer_memory_size         = 10241
+    authorizer_timeout             = 0
+    iam_role_path                  = "/roles"
   }
   expect_failures = [
     var.name,
@@ -111,6 +149,24 @@ run "second_invalid_value_of_each_variable_is_rejected" {
     var.environment,
     var.log_retention_in_days,
     var.api_mapping_key,
+    var.route_selection_expression,
+    var.authorizer_function_arn,
+    var.authorizer_memory_size,
+    var.authorizer_timeout,
+    var.iam_role_path,
+  ]
+}
+
+# Characters AWS leaves out of mapping keys; a variable that is not the message body.
+run "third_invalid_value_of_some_variables_is_rejected" {
+  command = plan
+  variables {
+    api_mapping_key            = "chat~v1"
+    route_selection_expression = "$request.body.action $context.routeKey"
+  }
+  expect_failures = [
+    var.api_mapping_key,
+    var.route_selection_expression,
   ]
 }
 

@@ -1,5 +1,6 @@
 """API Gateway's rules as the core states them: route selection, error frames, ids, policies,
-the @connections wire format and host names."""
+the @connections wire format and host names. (The emulator's authorizer rules are tested in
+tests/local/test_authorizer_rules.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import re
 import pytest
 from wsgate.apigw import events, frames, hosts, limits, management, selection
 from wsgate.apigw.proxy import connect_result, reply_body
-from wsgate_local import authorizer
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,7 @@ from wsgate_local import authorizer
         ("$request.body", '"join"', "join"),
         ("$request.body", '{"action": "join"}', '{"action":"join"}'),
         ("${request.body}", "[1, 2]", "[1, 2]"),
+        ("$request.body[1]", '["a", "b"]', "b"),
         ("$context.routeKey", '{"action": "join"}', ""),
         ("$request.body.n", '{"n": 3}', "3"),
         ("$request.body.flag", '{"flag": true}', "true"),
@@ -140,48 +141,6 @@ def test_connect_event_matches_a_real_capture_field_for_field():
 def test_disconnect_status_for_a_close_without_code():
     assert limits.disconnect_status(0, "") == (1005, "Client-side close frame status not set")
     assert limits.disconnect_status(1001, "") == (1001, "")
-
-
-ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/dev/$connect"
-
-
-def _policy(effect, resource, action="execute-api:Invoke", **extra):
-    return {
-        "principalId": "u",
-        "policyDocument": {
-            "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]
-        },
-        **extra,
-    }
-
-
-def test_policy_evaluation():
-    assert authorizer.evaluate_policy(_policy("Allow", ARN), ARN).status == 200
-    assert (
-        authorizer.evaluate_policy(_policy("Allow", "arn:aws:execute-api:*:*:abc/*"), ARN).status
-        == 200
-    )
-    assert authorizer.evaluate_policy(_policy("Deny", ARN), ARN).status == 403
-    assert (
-        authorizer.evaluate_policy(_policy("Allow", "arn:aws:execute-api:*:*:other/*"), ARN).status
-        == 403
-    )
-    assert authorizer.evaluate_policy({"principalId": "u"}, ARN).status == 500
-    ok = authorizer.evaluate_policy(_policy("Allow", ARN, context={"a": 1}), ARN)
-    assert ok.authorizer == {"principalId": "u", "a": 1}
-    assert authorizer.outcome_for_error("Unauthorized").status == 401
-    assert authorizer.outcome_for_error("Unauthorized!").status == 500
-
-
-def test_identity_sources_missing_or_empty():
-    sources = ["route.request.header.Authorization", "route.request.querystring.token"]
-    assert (
-        authorizer.missing_identity_sources(sources, {"authorization": "x"}, {"token": "t"}) == []
-    )
-    assert authorizer.missing_identity_sources(sources, {"Authorization": ""}, {"token": "t"}) == [
-        sources[0]
-    ]
-    assert authorizer.missing_identity_sources(sources, {"Authorization": "x"}, {}) == [sources[1]]
 
 
 def test_integration_results():

@@ -242,7 +242,7 @@ def test_concurrent_join_leave_and_disconnect_leave_no_orphan_membership(table: 
     memberships = {
         (i["pk"].removeprefix("room#"), i["sk"].removeprefix("conn#"))
         for i in items
-        if i["sk"].startswith("conn#")
+        if i["pk"].startswith("room#") and i["sk"].startswith("conn#")
     }
     assert set(alive) == set(ids[1::2])
     expected: set[Any] = {(room, cid) for cid, joined in alive.items() for room in joined}
@@ -258,3 +258,27 @@ def test_a_message_too_large_to_send_is_not_remembered(table: str, mgmt: Managem
         rooms.publish("lobby", {"text": "x" * 131_060}, remember=True, endpoint=mgmt.endpoint)
     assert rooms.history("lobby") == []
     assert mgmt.requests == []
+
+
+def test_history_keeps_str_messages_as_they_were_sent(table: str, mgmt: ManagementStub) -> None:
+    for cid in ("A=", "B="):
+        connections.put(cid)
+        rooms.join(cid, "lobby")
+        mgmt.connect(cid)
+    assert rooms.remember("lobby", "plain text") == "plain text"
+    report = rooms.publish("lobby", '{"already": "json"}', remember=True, endpoint=mgmt.endpoint)
+    assert sorted(report.delivered) == ["A=", "B="]
+    assert mgmt.received["B="] == [b'{"already": "json"}']
+    rooms.remember("lobby", {"text": "a dict"})
+    history = rooms.history("lobby")
+    assert history[:2] == ["plain text", '{"already": "json"}']
+    assert history[2]["text"] == "a dict" and {"ts", "id"} <= set(history[2])
+    assert rooms.history("lobby", limit=1) == [history[2]]
+
+
+def test_remember_refuses_what_it_cannot_give_back(table: str) -> None:
+    with pytest.raises(TypeError, match="dict or str messages, not bytes"):
+        rooms.remember("lobby", b"raw")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="dict or str messages, not list"):
+        rooms.publish("lobby", [1, 2], remember=True)
+    assert rooms.history("lobby") == []

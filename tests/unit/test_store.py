@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 import wsgate
@@ -96,7 +97,8 @@ def test_layout_is_the_single_table_design_the_module_declares(table: str) -> No
     connections.put("A=")
     wsgate.rooms.join("A=", "lobby")
     keys = sorted((item["pk"], item["sk"]) for item in all_items())
-    assert keys == [("conn#A=", "meta"), ("room#lobby", "conn#A=")]
+    shard = zlib.crc32(b"A=") % 4  # the directory entry that connections.all() reads
+    assert keys == [(f"all#{shard}", "conn#A="), ("conn#A=", "meta"), ("room#lobby", "conn#A=")]
 
 
 def test_without_a_table_the_error_names_the_setting() -> None:
@@ -118,3 +120,36 @@ def test_get_many_reads_every_stored_connection_in_batches(table: str) -> None:
     assert set(found) == set(ids)
     assert found["g129="]["data"] == {"name": "user129"}
     assert connections.get_many([]) == {}
+
+
+def test_all_lists_every_connection_page_by_page_with_queries_never_scans(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from wsgate import _clients
+
+    store_module = importlib.import_module("wsgate.store")
+    monkeypatch.setattr(store_module, "_DIRECTORY_PAGE", 3)
+    ids = [f"all{i:02d}=" for i in range(20)]
+    for cid in ids:
+        wsgate.connections.put(cid)
+    wsgate.rooms.join(ids[0], "lobby")
+    wsgate.rooms.remember("lobby", {"text": "history is not a connection"})
+    calls: list[str] = []
+    client = _clients.dynamodb_client()
+    for operation in ("Query", "Scan"):
+        client.meta.events.register(
+            f"before-call.dynamodb.{operation}", lambda op=operation, **kw: calls.append(op)
+        )
+
+    assert sorted(wsgate.connections.all()) == ids
+    assert "Scan" not in calls and calls.count("Query") >= 20 // 3
+
+    wsgate.connections.delete(ids[0])  # $disconnect: it leaves the listing too
+    wsgate.connections.put(ids[1])  # putting again does not list it twice
+    assert sorted(wsgate.connections.all()) == ids[1:]
+    for cid in ids[1:]:
+        wsgate.connections.delete(cid)
+    assert wsgate.connections.all() == []
+    assert [i for i in all_items() if not i["pk"].startswith("room#")] == []

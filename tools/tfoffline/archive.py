@@ -78,9 +78,14 @@ SCHEMA: dict[str, Any] = {
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
-    """(name in archive, content, unix mode) for every member, sorted by name."""
-    out: list[tuple[str, bytes, int]] = []
+def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int | None]]:
+    """(name in archive, content, unix mode) for every member, sorted by name.
+
+    Members from ``source_content`` and ``source`` blocks have no mode (None): the provider
+    writes them with Go's ``zip.Writer.Create``, which records no Unix mode and ignores
+    ``output_file_mode`` (internal/provider/zip_archiver.go: ArchiveContent, ArchiveMultiple).
+    """
+    out: list[tuple[str, bytes, int | None]] = []
     if config.get("source_file"):
         p = Path(config["source_file"])
         out.append((p.name, p.read_bytes(), p.stat().st_mode & 0o777))
@@ -88,7 +93,7 @@ def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
         config.get("source_content_filename") is not None
         and config.get("source_content") is not None
     ):
-        out.append((config["source_content_filename"], config["source_content"].encode(), 0o644))
+        out.append((config["source_content_filename"], config["source_content"].encode(), None))
     elif config.get("source_dir"):
         root = Path(config["source_dir"])
         if not root.is_dir():
@@ -109,8 +114,8 @@ def _entries(config: dict[str, Any]) -> list[tuple[str, bytes, int]]:
                 out.append((rel, full.read_bytes(), full.stat().st_mode & 0o777))
     else:
         for src in config.get("source") or []:
-            out.append((src["filename"], src["content"].encode(), 0o644))
-    return sorted(out)
+            out.append((src["filename"], src["content"].encode(), None))
+    return sorted(out, key=lambda e: e[0])
 
 
 def build_zip(config: dict[str, Any]) -> dict[str, Any]:
@@ -127,11 +132,19 @@ def build_zip(config: dict[str, Any]) -> dict[str, Any]:
         for name, data, mode in _entries(config):
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = (
-                (int(mode_override, 8) if mode_override else mode) | 0o100000
-            ) << 16
+            if mode is None:  # zip.Writer.Create: MS-DOS attributes, no Unix mode
+                info.create_system = 0
+                info.external_attr = 0
+            else:
+                info.create_system = 3
+                info.external_attr = (
+                    (int(mode_override, 8) if mode_override else mode) | 0o100000
+                ) << 16
             zf.writestr(info, data)
+            if mode is None:
+                # zipfile gives an entry without attributes 0600; the central directory is
+                # written on close, from this object.
+                info.external_attr = 0
     os.replace(tmp, output)
     data = output.read_bytes()
     sha1 = hashlib.sha1(data).hexdigest()
@@ -190,7 +203,7 @@ class ArchiveBehaviour:
         return planned
 
     def apply(
-        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any], prior: Any = None
     ) -> dict[str, Any]:
         planned.update(build_zip(planned))
         return planned

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tfoffline import account
+from tfoffline.plugin import ProviderError
 from tfoffline.policy import policy_document
 from tfoffline.rules import (
     ACCOUNT,
@@ -60,6 +62,51 @@ PLAN_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Arguments whose change makes the provider upload the function's code again
+#: (resourceFunctionUpdate -> needsFunctionCodeUpdate, internal/service/lambda/function.go).
+LAMBDA_CODE_ARGS = (
+    "filename",
+    "image_uri",
+    "s3_bucket",
+    "s3_key",
+    "s3_object_version",
+    "source_code_hash",
+    "architectures",
+)
+#: Resources whose create (and code update) reads a local file, and the argument naming it:
+#: the provider reads the zip with tfio.ReadFileContents and sends its bytes to AWS.
+READS_FILE = {
+    "aws_lambda_function": "filename",
+    "aws_lambda_layer_version": "filename",
+    # PutObject with the file's bytes (resourceObjectUpload, internal/service/s3/object.go)
+    "aws_s3_object": "source",
+}
+#: aws_s3_object arguments whose change uploads the object again.
+S3_OBJECT_UPLOAD_ARGS = ("bucket", "key", "source", "source_hash", "content", "content_base64")
+
+
+def _uploads_code(type_name: str, planned: dict[str, Any], prior: Any) -> bool:
+    if type_name not in READS_FILE:
+        return False
+    if prior is None or type_name == "aws_lambda_layer_version":
+        return True
+    args = LAMBDA_CODE_ARGS if type_name == "aws_lambda_function" else S3_OBJECT_UPLOAD_ARGS
+    return any(planned.get(k) != prior.get(k) for k in args)
+
+
+def read_upload(type_name: str, planned: dict[str, Any], prior: Any) -> None:
+    """Fail as the provider does when the file it uploads is not there (or not readable)."""
+    path = planned.get(READS_FILE.get(type_name, ""))
+    if not isinstance(path, str) or not _uploads_code(type_name, planned, prior):
+        return
+    try:
+        Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else str(exc)
+        what = "opening S3 object source" if type_name == "aws_s3_object" else "reading ZIP file"
+        raise ProviderError(f"{what} ({path}): open {path}: {reason}") from None
+
+
 class AwsBehaviour:
     def __init__(self) -> None:
         self.region = _env_region()
@@ -102,13 +149,26 @@ class AwsBehaviour:
             h = file_base64sha256(planned.get("filename"))
             if h is not None:
                 planned["source_code_hash"] = h
+        if (
+            type_name == "aws_lambda_function"
+            and prior is not None
+            and any(planned.get(k) != prior.get(k) for k in LAMBDA_CODE_ARGS)
+        ):
+            # New code: AWS reports its hash and size after the upload.
+            planned["code_sha256"] = UNKNOWN
+            planned["source_code_size"] = UNKNOWN
         return planned
 
     def apply(
-        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any], prior: Any = None
     ) -> dict[str, Any]:
+        read_upload(type_name, planned, prior)
         given = planned.get("region")
         region = given if isinstance(given, str) else self.region
+        try:
+            account.on_apply(type_name, planned, planned.get("id") is UNKNOWN, region)
+        except account.AccountError as exc:
+            raise ProviderError(str(exc)) from None
         rule = RULES.get(type_name, no_rule)
         filled = rule(type_name, planned, region)
         for k, v in filled.items():
@@ -118,7 +178,12 @@ class AwsBehaviour:
             planned["id"] = token(seed_of(type_name, planned), 12)
         if planned.get("arn") is UNKNOWN:
             planned["arn"] = generic_arn(type_name, planned, region)
+        account.after_apply(type_name, planned)
         return planned
+
+    def delete(self, type_name: str, prior: dict[str, Any]) -> None:
+        given = prior.get("region")
+        account.on_delete(type_name, prior, given if isinstance(given, str) else self.region)
 
     # -- data sources ------------------------------------------------------------------------
     def read_data(

@@ -56,6 +56,8 @@ SERVICES = (
     "acm",
     "meta_data_sources",
     "sts",
+    "ssm",
+    "s3",
 )
 
 #: Optional arguments the provider also computes when unset (provider docs, 6.x). The bindings
@@ -73,6 +75,7 @@ OPTIONAL_COMPUTED: dict[str, set[str]] = {
     "aws_apigatewayv2_authorizer": {"authorizer_result_ttl_in_seconds"},
     "aws_lambda_function": {
         "architectures",
+        "code_sha256",
         "source_code_hash",
         "package_type",
         "memory_size",
@@ -91,6 +94,17 @@ OPTIONAL_COMPUTED: dict[str, set[str]] = {
     "aws_cloudwatch_event_rule": {"name", "name_prefix"},
     "aws_cloudwatch_event_target": {"target_id"},
     "aws_scheduler_schedule": {"name", "name_prefix"},
+    "aws_ssm_parameter": {"arn", "data_type", "key_id", "tier", "value", "insecure_value"},
+    "aws_lambda_layer_version": {"source_code_hash"},
+    "aws_s3_object": {
+        "acl",
+        "bucket_key_enabled",
+        "content_type",
+        "etag",
+        "kms_key_id",
+        "server_side_encryption",
+        "storage_class",
+    },
     # data sources
     "aws_region": {"name", "endpoint"},
 }

@@ -127,6 +127,9 @@ class Terraform:
         self.workdir = _link_farm(self.root, self.source, self.copy_root / "tree")
         self.env = self.install.base_env()
         self.env["TF_DATA_DIR"] = str(self.workdir / ".terraform")
+        # One AWS account per working copy: what its resources hold account-wide (IAM names,
+        # API Gateway's CloudWatch role per region); see account.py. env= may share one.
+        self.env["TFOFFLINE_ACCOUNT_FILE"] = str(self.copy_root / "account.json")
         if env:
             self.env.update(env)
         self.last_variables: dict[str, Any] | None = None

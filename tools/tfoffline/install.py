@@ -14,7 +14,7 @@ from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = TOOLS_DIR.parent
-PROVIDERS = {"aws": "6.62.0", "archive": "2.7.1"}
+PROVIDERS = {"aws": "6.62.0", "archive": "2.7.1", "external": "2.4.0"}
 MIN_TERRAFORM = (1, 6)
 
 LAUNCHER = """#!/bin/sh

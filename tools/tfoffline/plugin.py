@@ -1,9 +1,10 @@
 """A Terraform provider plugin server (protocol 6) driven by a schema and a small behaviour object.
 
-Terraform starts ``python -m tfoffline.plugin aws|archive``; this module performs go-plugin's
-handshake (TLS with a cached self-signed certificate, a Unix socket) and answers the tfplugin6
-RPCs. Terraform core does the schema validation itself (unknown or missing arguments, block
-counts, value types); the behaviour only fills computed values and reads data sources.
+Terraform starts ``python -m tfoffline.plugin aws|archive|external``; this module performs
+go-plugin's handshake (TLS with a cached self-signed certificate, a Unix socket) and answers
+the tfplugin6 RPCs. Terraform core does the schema validation itself (unknown or missing
+arguments, block counts, value types); the behaviour only fills computed values and reads data
+sources.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Behaviour(Protocol):
         self, type_name: str, block: dict[str, Any], prior: Any, planned: dict[str, Any]
     ) -> dict[str, Any]: ...
     def apply(
-        self, type_name: str, block: dict[str, Any], planned: dict[str, Any]
+        self, type_name: str, block: dict[str, Any], planned: dict[str, Any], prior: Any
     ) -> dict[str, Any]: ...
     def read_data(
         self, type_name: str, block: dict[str, Any], config: dict[str, Any]
@@ -214,8 +215,13 @@ class Servicer(rpc.ProviderServicer):
         block = self.resources[request.type_name]["block"]
         planned = values.decode(request.planned_state.msgpack)
         if planned is None:
+            delete = getattr(self.b, "delete", None)
+            prior = values.decode(request.prior_state.msgpack)
+            if delete is not None and isinstance(prior, dict):
+                delete(request.type_name, prior)
             return pb.ApplyResourceChange.Response(new_state=request.planned_state)
-        new = self.b.apply(request.type_name, block, planned)
+        prior = values.decode(request.prior_state.msgpack)
+        new = self.b.apply(request.type_name, block, planned, prior)
         new = values.walk_attributes(
             block, new, lambda _n, a, v: values.zero(a["type"]) if v is UNKNOWN else v
         )
@@ -327,8 +333,12 @@ def main(argv: list[str] | None = None) -> None:
         from tfoffline.archive import ArchiveBehaviour
 
         serve(ArchiveBehaviour(), reattach=reattach)
+    elif name == "external":
+        from tfoffline.external import ExternalBehaviour
+
+        serve(ExternalBehaviour(), reattach=reattach)
     else:
-        sys.exit("usage: python -m tfoffline.plugin aws|archive [--reattach]")
+        sys.exit("usage: python -m tfoffline.plugin aws|archive|external [--reattach]")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ SERVICE_OF_PREFIX = {
     "kms": "kms",
     "route53": "route53",
     "acm": "acm",
+    "ssm": "ssm",
 }
 
 
@@ -85,13 +86,15 @@ def generic_arn(type_name: str, obj: dict[str, Any], region: str) -> str:
     return f"arn:aws:{service}:{scope}:{ACCOUNT}:{kind.replace('_', '-') or service}/{name}"
 
 
-def _name(type_name: str, obj: dict[str, Any]) -> str:
+def _name(type_name: str, obj: dict[str, Any], region: str = "") -> str:
     name = obj.get("name")
     if isinstance(name, str):
         return name
     prefix = obj.get("name_prefix")
     prefix = prefix if isinstance(prefix, str) else "terraform-"
-    return prefix + token(seed_of(type_name, obj), 26, string.digits)
+    # The provider makes the suffix unique (a timestamp and a counter); here the provider's
+    # region joins the seed, so the same arguments in two regions get two names.
+    return prefix + token(region + seed_of(type_name, obj), 26, string.digits)
 
 
 Rule = Callable[[str, dict[str, Any], str], dict[str, Any]]
@@ -136,6 +139,16 @@ def _short_id(n: int) -> Rule:
 
 def _apigw_domain(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     d = o.get("domain_name")
+    # A regional domain's target is d-<id>.execute-api.<region>.amazonaws.com in API Gateway's
+    # hosted zone for the region (a fake id here: the real ones are per region).
+    for config in o.get("domain_name_configuration") or []:
+        if isinstance(config, dict):
+            if config.get("target_domain_name") is UNKNOWN:
+                config["target_domain_name"] = (
+                    f"d-{token(seed_of(t, o), 10)}.execute-api.{r}.amazonaws.com"
+                )
+            if config.get("hosted_zone_id") is UNKNOWN:
+                config["hosted_zone_id"] = "Z" + token(f"apigw-zone-{r}", 13, UPPER)
     return {
         "id": d,
         "arn": f"arn:aws:apigateway:{r}::/domainnames/{d}",
@@ -180,6 +193,21 @@ def _lambda_function(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     }
 
 
+def _lambda_alias(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    function = o.get("function_name")
+    base = (
+        function
+        if isinstance(function, str) and function.startswith("arn:")
+        else f"arn:aws:lambda:{r}:{ACCOUNT}:function:{function}"
+    )
+    arn = f"{base}:{o.get('name')}"
+    return {
+        "id": arn,
+        "arn": arn,
+        "invoke_arn": f"arn:aws:apigateway:{r}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    }
+
+
 def _lambda_permission(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     sid = o.get("statement_id")
     if not isinstance(sid, str):
@@ -190,7 +218,7 @@ def _lambda_permission(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
 
 
 def _iam_role(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
-    name = _name(t, o)
+    name = _name(t, o, r)
     path = o.get("path") if isinstance(o.get("path"), str) else "/"
     return {
         "id": name,
@@ -320,6 +348,56 @@ def _apigw_account(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
     return {"id": "api-gateway-account"}
 
 
+def _ssm_parameter(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    name = o.get("name")
+    # arn:aws:ssm:{region}:{account}:parameter/{name}, one slash whether or not the name has one
+    path = name.lstrip("/") if isinstance(name, str) else ""
+    return {
+        "id": name,
+        "arn": f"arn:aws:ssm:{r}:{ACCOUNT}:parameter/{path}",
+        "version": 1,
+        "tier": "Standard",
+        "data_type": "text",
+        "key_id": "alias/aws/ssm" if o.get("type") == "SecureString" else "",
+    }
+
+
+def _lambda_layer_version(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    name = o.get("layer_name")
+    layer = f"arn:aws:lambda:{r}:{ACCOUNT}:layer:{name}"
+    size = (
+        os.path.getsize(o["filename"])
+        if isinstance(o.get("filename"), str) and os.path.isfile(o["filename"])
+        else 0
+    )
+    return {
+        "id": f"{layer}:1",
+        "arn": f"{layer}:1",
+        "layer_arn": layer,
+        "version": "1",
+        "created_date": LAST_MODIFIED,
+        "source_code_hash": file_base64sha256(o.get("filename")) or "",
+        "code_sha256": file_base64sha256(o.get("filename")) or "",
+        "source_code_size": size,
+    }
+
+
+def _s3_object(t: str, o: dict[str, Any], r: str) -> dict[str, Any]:
+    source = o.get("source")
+    etag = ""
+    if isinstance(source, str) and os.path.isfile(source):
+        etag = hashlib.md5(Path(source).read_bytes()).hexdigest()  # single-part upload
+    return {
+        "id": o.get("key"),
+        "arn": f"arn:aws:s3:::{o.get('bucket')}/{o.get('key')}",
+        "etag": etag,
+        "version_id": "",
+        "storage_class": "STANDARD",
+        "server_side_encryption": "aws:kms" if o.get("kms_key_id") else "AES256",
+        "content_type": "binary/octet-stream",
+    }
+
+
 RULES: dict[str, Rule] = {
     "aws_apigatewayv2_api": _apigw_api,
     "aws_apigatewayv2_stage": _apigw_stage,
@@ -333,6 +411,7 @@ RULES: dict[str, Rule] = {
     "aws_apigatewayv2_domain_name": _apigw_domain,
     "aws_api_gateway_account": _apigw_account,
     "aws_lambda_function": _lambda_function,
+    "aws_lambda_alias": _lambda_alias,
     "aws_lambda_permission": _lambda_permission,
     "aws_iam_role": _iam_role,
     "aws_iam_policy": _iam_policy,
@@ -349,4 +428,7 @@ RULES: dict[str, Rule] = {
     "aws_acm_certificate": _acm_certificate,
     "aws_route53_zone": _route53_zone,
     "aws_route53_record": _route53_record,
+    "aws_ssm_parameter": _ssm_parameter,
+    "aws_lambda_layer_version": _lambda_layer_version,
+    "aws_s3_object": _s3_object,
 }

@@ -110,7 +110,7 @@ def uses_body(expression: str) -> bool:
 
 
 def _is_body(name: str) -> bool:
-    return name == _BODY or name.startswith(_BODY + ".")
+    return name == _BODY or name.startswith((_BODY + ".", _BODY + "["))
 
 
 def _variable(name: str, document: Any) -> str:
