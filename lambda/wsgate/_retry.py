@@ -9,7 +9,6 @@ sending them back in lockstep.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ class Backoff:
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
+        import random  # only when retrying; a cold start need not pay
+
         return random.uniform(0.0, min(self.cap, self.base * (2**retry)))
 
 

@@ -36,11 +36,9 @@ always expires last and no membership outlives the connection it belongs to.
 from __future__ import annotations
 
 import os
-import random
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from ._clients import dynamodb_client
@@ -235,7 +233,7 @@ class ConnectionStore:
                 request = answer.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+                time.sleep(_jitter(min(1.0, 0.05 * 2**attempt)))
             if request:
                 raise RuntimeError(f"DynamoDB left keys unprocessed in {table}")
         return found
@@ -386,7 +384,7 @@ def transact(items: list[dict[str, Any]]) -> bool:
             conflict = code == "TransactionConflictException" or "TransactionConflict" in reasons
             if not conflict or attempt + 1 == _TRANSACTION_ATTEMPTS:
                 raise
-            time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
+            time.sleep(_jitter(min(1.0, 0.02 * 2**attempt)))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -446,6 +444,8 @@ def _check_id(connection_id: str) -> None:
 
 def _decimals(value: Any) -> Any:
     if isinstance(value, float):
+        from decimal import Decimal  # only for float values stored in the table
+
         return Decimal(repr(value))
     if isinstance(value, Mapping):
         return {str(k): _decimals(v) for k, v in value.items()}
@@ -455,6 +455,8 @@ def _decimals(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    from decimal import Decimal  # read items only: boto3, loaded by then, has imported decimal
+
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
@@ -468,3 +470,10 @@ def _plain(value: Any) -> Any:
     if type(value).__name__ == "Binary":  # boto3's wrapper for the B type
         return bytes(value.value)
     return value
+
+
+def _jitter(cap: float) -> float:
+    """A delay drawn uniformly from 0 to ``cap`` (``random`` is imported only when retrying)."""
+    import random
+
+    return random.uniform(0.0, cap)

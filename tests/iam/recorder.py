@@ -1,8 +1,8 @@
 """Records every AWS call the wsgate runtime makes, for the IAM ledger (test_iam_ledger.py).
 
 Two paths reach AWS: botocore clients (DynamoDB, the @connections GET/DELETE) and
-``wsgate._fastsend.Poster.post`` (PostToConnection from botocore's parts, no client). The first is
-seen through botocore's own event hooks: a ``before-parameter-build`` and a ``before-call``
+``wsgate._direct_sender.DirectSender.post`` (PostToConnection from botocore's parts, no client). The
+first is seen through botocore's own event hooks: a ``before-parameter-build`` and a ``before-call``
 handler added to ``botocore.handlers.BUILTIN_HANDLERS``, which every botocore session created
 afterwards registers (the way moto attaches its stubber). The second is wrapped at the class.
 
@@ -136,11 +136,11 @@ def _wrap_poster() -> None:
     global _runtime_dir
     try:
         import wsgate
-        from wsgate import _fastsend
+        from wsgate import _direct_sender
     except ImportError:  # the runtime is not importable here: nothing of it to record
         return
     _runtime_dir = os.path.join(os.path.dirname(os.path.abspath(wsgate.__file__)), "")
-    original = _fastsend.Poster.post
+    original = _direct_sender.DirectSender.post
     if getattr(original, "_wsgate_ledger", False):
         return
 
@@ -149,9 +149,9 @@ def _wrap_poster() -> None:
             {
                 "via": "fastsend",
                 "service": "apigatewaymanagementapi",
-                "signing_name": _fastsend.SERVICE,
-                "operation": _fastsend.OPERATION,
-                "caller": "wsgate/_fastsend.py:Poster.post",
+                "signing_name": _direct_sender.SERVICE,
+                "operation": _direct_sender.OPERATION,
+                "caller": "wsgate/_direct_sender.py:DirectSender.post",
                 "scope": "runtime",
                 "url": f"{self.endpoint}/@connections/{connection_id}",
                 "params": {"ConnectionId": connection_id},
@@ -160,7 +160,7 @@ def _wrap_poster() -> None:
         original(self, connection_id, data)
 
     post._wsgate_ledger = True  # type: ignore[attr-defined]
-    _fastsend.Poster.post = post  # type: ignore[method-assign]
+    _direct_sender.DirectSender.post = post  # type: ignore[method-assign]
 
 
 def install() -> None:
