@@ -208,7 +208,7 @@ def test_authorizer_example_ships_compiled_wheels_for_its_architecture(
 ):
     tf = terraform_config("examples/authorizer")
     tf.apply(variables={"jwt_public_key": PUBLIC_KEY, "architecture": architecture})
-    for function in ("this", "authorizer[0]"):
+    for function in ("dispatcher", "authorizer[0]"):
         path = applied_zip(tf, f"module.ws.aws_lambda_function.{function}")
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
