@@ -1,10 +1,10 @@
 """Checks that the Python handlers and the module block agree, reported when the gateway starts.
 
 A route with a Python handler that is missing from the module's ``routes`` is never selected by
-API Gateway: it has no such route, so its messages go to ``$default`` (where wsgate's ``App``
-selects the route again and runs the handler, at the cost of a log line per message). The handler's route keys
-are read by importing it in a separate process (as a worker would), so the check cannot disturb
-the workers' module state.
+API Gateway: it has no such route, so its messages go to ``$default``, where wsgate's ``App``
+selects the route again and runs the handler, with a warning once per container. The handler's
+route keys are read by importing it in a separate process (as a worker would), so the check
+cannot disturb the workers' module state.
 
 Run as ``python -m wsgate_local.contract SOURCE_DIR HANDLER``: prints the route keys as JSON.
 """
