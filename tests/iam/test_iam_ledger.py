@@ -64,13 +64,25 @@ def checks(records: list[dict[str, Any]]) -> list[ledger.Check]:
     return [c for r in records for c in ledger.checks_of(r)]
 
 
+def _public_key_pem() -> str:
+    """A fresh RSA public key in PEM form, as the authorizer example verifies tokens with."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode()
+
+
 class Deployed:
     """One example applied offline: its policies and where its functions' calls go."""
 
     def __init__(self, name: str, tf: Terraform) -> None:
         variables: dict[str, Any] = {"region": REGION}
-        if 'variable "auth_secret"' in (REPO_ROOT / "examples" / name / "main.tf").read_text():
-            variables["auth_secret"] = "s" * 64  # a required input of that example
+        if 'variable "jwt_public_key"' in (REPO_ROOT / "examples" / name / "main.tf").read_text():
+            variables["jwt_public_key"] = _public_key_pem()  # a required input of that example
         tf.apply(variables=variables)
         state = tf.state()
         self.name = name
