@@ -40,6 +40,16 @@ def test_131072_bytes_are_sent_and_131073_refused_before_any_call(mgmt: Manageme
     assert mgmt.calls("A=") == 1
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_nan_or_infinity_is_refused_before_any_call_instead_of_sent_as_invalid_json(
+    mgmt: ManagementStub, value: float
+) -> None:
+    mgmt.connect("A=")
+    with pytest.raises(ValueError, match="NaN or Infinity"):
+        wsgate.send("A=", {"score": value}, endpoint=mgmt.endpoint)
+    assert mgmt.calls("A=") == 0
+
+
 def test_throttled_send_is_retried_and_delivered_exactly_once(mgmt: ManagementStub) -> None:
     mgmt.connect("A=")
     mgmt.script("A=", 429)
