@@ -90,6 +90,9 @@ class Delivery:
         buffer to drain when it is past its high-water mark. That wait goes on in the background
         (it ends when the client reads or the socket is dropped); the caller stops waiting after
         ``DRAIN_WAIT_S``, as the frame is buffered: a client that stops reading holds nobody."""
+        if not ws.write_waits(len(data)):
+            await ws.send_frame(data, opcode)  # the common case: nothing to wait for
+            return
         sending = asyncio.ensure_future(ws.send_frame(data, opcode))
         done, _ = await asyncio.wait({sending}, timeout=DRAIN_WAIT_S)
         if sending in done:

@@ -81,6 +81,16 @@ class GatewayWebSocket(web.WebSocketResponse):
             return 0
         return int(transport.get_write_buffer_size())
 
+    def write_waits(self, size: int) -> bool:
+        """True when writing ``size`` more bytes may wait for the client to read: the transport
+        is paused, or this write takes its buffer past the high-water mark (which pauses it)."""
+        transport = getattr(self._writer, "transport", None)
+        protocol = getattr(self._writer, "protocol", None)
+        if transport is None or getattr(protocol, "_paused", True):
+            return True
+        high = transport.get_write_buffer_limits()[1]
+        return bool(transport.get_write_buffer_size() + size + 14 > high)  # 14: frame header
+
     def drop(self) -> None:
         """Drop the TCP connection at once, discarding what the client has not read. A plain
         ``close()`` waits for the buffer to drain, which never happens if it stopped reading."""
