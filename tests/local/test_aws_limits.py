@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from conftest import recorder_gateway
 
 INTERNAL_ERROR = "Internal server error"
 
@@ -54,14 +55,19 @@ def test_reply_holding_nan_or_infinity_is_never_sent_as_invalid_json(recorder, v
         assert frame["message"] == INTERNAL_ERROR
 
 
-def test_handler_over_its_memory_size_is_killed_like_on_lambda(recorder):
-    gw, _ = recorder
-    assert gw.config.memory_size == 256  # the module's default
-    with gw.connect() as client:
-        client.send_json({"action": "echo", "do": "allocate", "mb": 400})
-        assert client.recv_json(timeout=30)["message"] == INTERNAL_ERROR
-        client.send_json({"action": "echo", "do": "allocate", "mb": 16})
-        assert client.recv_json(timeout=30) == {"allocated": 16}
+def test_handler_over_its_memory_size_is_killed_like_on_lambda(tmp_path):
+    # The recorder's 1.5 s integration timeout could end a slow allocation first on a busy
+    # machine; the limit under test is memory, so give it time.
+    gw, _ = recorder_gateway(tmp_path, integration_timeout_ms=20_000)
+    try:
+        assert gw.config.memory_size == 256  # the module's default
+        with gw.connect() as client:
+            client.send_json({"action": "echo", "do": "allocate", "mb": 400})
+            assert client.recv_json(timeout=30)["message"] == INTERNAL_ERROR
+            client.send_json({"action": "echo", "do": "allocate", "mb": 16})
+            assert client.recv_json(timeout=30) == {"allocated": 16}
+    finally:
+        gw.stop()
 
 
 # -- RFC 6455 client frames, with a raw socket -------------------------------------------------
