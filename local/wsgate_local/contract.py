@@ -1,7 +1,8 @@
 """Checks that the Python handlers and the module block agree, reported when the gateway starts.
 
-A route with a Python handler that is missing from the module's ``routes`` is never selected on
-AWS: API Gateway has no such route, so its messages go to ``$default``. The handler's route keys
+A route with a Python handler that is missing from the module's ``routes`` is never selected by
+API Gateway: it has no such route, so its messages go to ``$default`` (where wsgate's ``App``
+selects the route again and runs the handler, at the cost of a log line per message). The handler's route keys
 are read by importing it in a separate process (as a worker would), so the check cannot disturb
 the workers' module state.
 
@@ -31,7 +32,8 @@ def missing_routes(handler_routes: Iterable[str], module_routes: Iterable[str]) 
 def route_warning(key: str) -> str:
     return (
         f'the handler has a route "{key}" that is not in the module\'s `routes`: API Gateway '
-        f'would send its messages to $default; add "{key}" to routes in main.tf'
+        f"sends its messages to $default (wsgate's App still runs the handler from there); "
+        f'add "{key}" to routes in main.tf'
     )
 
 

@@ -3,36 +3,21 @@ argument the module does not declare refused like Terraform's "Unsupported argum
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from guarded_project import guarded_project, token
 from websockets.exceptions import InvalidStatus
 from wsgate_local.config import ConfigError, load_config
 from wsgate_local.testing import running_gateway
 
 WSGATE = str(Path(sys.executable).with_name("wsgate"))
 SECRET = "tfvars-secret-0123456789abcdef0123456789"
-
-
-def _authorizer_copy(tmp_path: Path) -> Path:
-    """examples/authorizer in a fresh directory, its module source pointed at this checkout."""
-    project = tmp_path / "authorizer"
-    shutil.copytree(ROOT / "examples" / "authorizer", project)
-    main_tf = project / "main.tf"
-    main_tf.write_text(main_tf.read_text().replace('source = "../.."', f'source = "{ROOT}"'))
-    return project
-
-
-def _token(user: str, secret: str) -> str:
-    return f"{user}.{hmac.new(secret.encode(), user.encode(), hashlib.sha256).hexdigest()}"
 
 
 def _wsgate_local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,7 +33,7 @@ def _wsgate_local(project: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 def test_variable_without_a_value_is_refused_naming_it(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_VAR_auth_secret", raising=False)
-    result = _wsgate_local(_authorizer_copy(tmp_path))
+    result = _wsgate_local(guarded_project(tmp_path))
     assert result.returncode == 1
     assert result.stderr.startswith("wsgate: error: ")
     assert "var.auth_secret, which has no value: set TF_VAR_auth_secret" in result.stderr
@@ -57,16 +42,16 @@ def test_variable_without_a_value_is_refused_naming_it(tmp_path, monkeypatch):
 
 def test_authorizer_secret_from_terraform_tfvars_reaches_the_function(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_VAR_auth_secret", raising=False)
-    project = _authorizer_copy(tmp_path)
+    project = guarded_project(tmp_path)
     (project / "terraform.tfvars").write_text(f'auth_secret = "{SECRET}"\n')
     config = load_config(project)
     assert config.environment["AUTH_SECRET"] == SECRET
     with running_gateway(project, workers=1, quiet=True) as gw:
-        with gw.connect(query={"token": _token("erin", SECRET)}) as client:
+        with gw.connect(query={"token": token("erin", SECRET)}) as client:
             client.send_json({"action": "whoami"})
             assert client.recv_json()["user"] == "erin"
         with pytest.raises(InvalidStatus) as refused:  # signed with the literal text: refused
-            gw.connect(query={"token": _token("erin", "${var.auth_secret}")})
+            gw.connect(query={"token": token("erin", "${var.auth_secret}")})
         assert refused.value.response.status_code in (401, 403)
 
 
@@ -100,7 +85,7 @@ def test_variable_sources_follow_terraforms_precedence(tmp_path, monkeypatch):
 
 def test_var_flag_sets_a_variable_and_an_undeclared_one_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_VAR_auth_secret", raising=False)
-    project = _authorizer_copy(tmp_path)
+    project = guarded_project(tmp_path)
     assert load_config(project, variables={"auth_secret": SECRET}).environment == {
         "AUTH_SECRET": SECRET
     }
