@@ -5,8 +5,10 @@ bounded pool of threads sharing the endpoint's sender, see ``wsgate.senders``), 
 disconnects a client and ``info`` describes it. A connection that is gone (410) is removed from the
 connection store and all of its rooms when a table is configured (unless it connected in the last 30
 seconds and may still be in ``$connect``, see ``_forget``); it is never retried. Throttling (429)
-and server errors (5xx) are retried with capped exponential backoff and full jitter, and every retry
-is counted in the ``Retries`` metric.
+and server errors (5xx) are retried with capped exponential backoff and full jitter for as long as
+the invocation's remaining time allows (``wsgate._retry.deadline``), and every retry is counted in
+the ``Retries`` metric. What still fails is reported, never dropped quietly: ``send`` raises
+``SendFailed`` and ``broadcast`` lists it in ``BroadcastReport.failed``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 
 from . import _json, metrics, tracing
 from ._clients import MAX_POOL_CONNECTIONS, management_client, sender
-from ._retry import call_with_retries, error_code, http_status
+from ._retry import call_with_retries, deadline, error_code, http_status
 from .apigw.limits import MAX_POST_BYTES
+from .context import current_lambda_context
 from .endpoint import resolve_endpoint
 from .errors import Gone, SendFailed, SendTooLarge
 
@@ -44,14 +47,23 @@ _FORBIDDEN_HINT = (
 class BroadcastReport:
     """What a broadcast did, connection by connection (ids in the order they were given)."""
 
+    #: Connections the message reached.
     delivered: list[str] = field(default_factory=list)
+    #: Connections that had disconnected (410); they are removed from the store.
     gone: list[str] = field(default_factory=list)
+    #: Connections still connected that did not get the message, each with the reason (for
+    #: example ``LimitExceededException after 9 attempts``): retry these, or tell the sender.
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def attempted(self) -> int:
         """How many distinct connections the message was sent to."""
         return len(self.delivered) + len(self.gone) + len(self.failed)
+
+    @property
+    def complete(self) -> bool:
+        """True when every connection still connected got the message (nothing ``failed``)."""
+        return not self.failed
 
 
 def encode(data: Any) -> bytes:
@@ -85,7 +97,9 @@ def send(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
     and ``ConfigurationError`` when no endpoint can be found (see ``wsgate.endpoint``).
     """
     payload = encode(data)
-    _raise_for(connection_id, _deliver(sender(resolve_endpoint(endpoint)), connection_id, payload))
+    until = _deadline()
+    posting = sender(resolve_endpoint(endpoint))
+    _raise_for(connection_id, _deliver(posting, connection_id, payload, until))
 
 
 def broadcast(
@@ -111,16 +125,19 @@ def broadcast(
     if not targets:
         return report
     posting = sender(resolve_endpoint(endpoint))
+    until = _deadline()  # read here: the worker threads do not see the invocation's context
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
     with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
         if workers == 1:
-            outcomes = [_deliver(posting, cid, payload) for cid in targets]
+            outcomes = [_deliver(posting, cid, payload, until) for cid in targets]
         else:
             # Imported here: most invocations never broadcast, and a cold start need not pay.
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgate-send") as pool:
-                outcomes = list(pool.map(lambda cid: _deliver(posting, cid, payload), targets))
+                outcomes = list(
+                    pool.map(lambda cid: _deliver(posting, cid, payload, until), targets)
+                )
     for cid, (status, reason) in zip(targets, outcomes, strict=True):
         if status == "delivered":
             report.delivered.append(cid)
@@ -139,7 +156,11 @@ def close(connection_id: str, *, endpoint: str | None = None) -> bool:
     """
     client = management_client(resolve_endpoint(endpoint))
     try:
-        _call(connection_id, lambda: client.delete_connection(ConnectionId=connection_id))
+        _call(
+            connection_id,
+            lambda: client.delete_connection(ConnectionId=connection_id),
+            _deadline(),
+        )
     except Gone:
         return False
     return True
@@ -152,7 +173,9 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     "userAgent"}}``. Raises ``Gone`` when the client has disconnected.
     """
     client = management_client(resolve_endpoint(endpoint))
-    answer = _call(connection_id, lambda: client.get_connection(ConnectionId=connection_id))
+    answer = _call(
+        connection_id, lambda: client.get_connection(ConnectionId=connection_id), _deadline()
+    )
     identity = answer.get("Identity") or {}
     result: dict[str, Any] = {
         "connectedAt": _iso(answer.get("ConnectedAt")),
@@ -162,10 +185,15 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     return result
 
 
-def _deliver(posting: Any, connection_id: str, payload: bytes) -> tuple[str, str]:
+def _deadline() -> float:
+    """When retries must stop, from the current invocation's Lambda context (if any)."""
+    return deadline(current_lambda_context.get())
+
+
+def _deliver(posting: Any, connection_id: str, payload: bytes, until: float) -> tuple[str, str]:
     """Post one payload; returns ("delivered" | "gone" | "failed", reason) and counts it."""
     try:
-        _call(connection_id, lambda: posting.post(connection_id, payload))
+        _call(connection_id, lambda: posting.post(connection_id, payload), until)
     except Gone:
         metrics.incr(metrics.MESSAGES_GONE)
         return "gone", "gone"
@@ -184,8 +212,8 @@ def _raise_for(connection_id: str, outcome: tuple[str, str]) -> None:
         raise SendFailed(connection_id, reason)
 
 
-def _call(connection_id: str, fn: Any) -> Any:
-    """Run one @connections call with retries; turn AWS errors into wsgate errors."""
+def _call(connection_id: str, fn: Any, until: float) -> Any:
+    """Run one @connections call with retries until ``until``; AWS errors become wsgate's."""
     attempts = 0
 
     def attempt() -> Any:
@@ -194,7 +222,7 @@ def _call(connection_id: str, fn: Any) -> Any:
         return fn()
 
     try:
-        return call_with_retries(attempt, on_retry=_count_retry)
+        return call_with_retries(attempt, until=until, on_retry=_count_retry)
     except Exception as exc:
         code, status = error_code(exc), http_status(exc)
         if code == "GoneException" or status == 410:

@@ -16,6 +16,7 @@ from wsgate.apigw import limits
 
 from .faults import Faults
 from .faults import argument as faults_argument
+from .loopback import host_allowed
 from .remote import DEFAULT_ENDPOINT, CliError, cmd_close, cmd_connections, cmd_send
 
 
@@ -202,6 +203,8 @@ async def _run_local(args: argparse.Namespace) -> None:
     warnings = list(config.warnings)
     keys = await routes_read
     warnings += [route_warning(k) for k in missing_routes(keys or (), config.routes)]
+    if not host_allowed(args.host):
+        warnings.append(exposed_warning(args.host))
     print(f"wsgate local: {config.name} from {config.source_dir}")
     for warning in warnings:
         print(f"  warning: {warning}")
@@ -225,6 +228,15 @@ async def _run_local(args: argparse.Namespace) -> None:
         await stop.wait()
     finally:
         await gateway.stop()
+
+
+def exposed_warning(host: str) -> str:
+    """The start-up warning for a gateway bound beyond loopback (``--host 0.0.0.0``)."""
+    return (
+        f"listening on {host}: other machines can open WebSockets and run your handlers, and "
+        "nothing checks who they are (the local authorizer runs, but the @connections API and "
+        "DynamoDB verify no signature). Use --host 127.0.0.1 unless you need this"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

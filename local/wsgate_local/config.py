@@ -40,6 +40,9 @@ class GatewayConfig:
     authorizer_handler: str | None = None
     authorizer_identity_sources: tuple[str, ...] = ("route.request.header.Authorization",)
     integration_timeout_ms: int = limits.DEFAULT_TIMEOUT_MS
+    #: The function's memory in MB (the module's ``memory_size``, default 256): the worker is
+    #: killed when its resident memory goes over it, as Lambda kills the function.
+    memory_size: int = 256
     environment: dict[str, str] = field(default_factory=dict)
     #: The module always creates $connect and $default routes; these switches exist to emulate
     #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).
@@ -323,6 +326,11 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
             kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    if block.get("memory_size") is not None:
+        try:
+            kwargs["memory_size"] = int(block["memory_size"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{main_tf}: `memory_size` must be a number of MB") from exc
     if "requirements_file" in block:
         req = block["requirements_file"]
         kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None

@@ -13,15 +13,23 @@ import importlib
 import json
 import os
 import runpy
+import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any, BinaryIO, ClassVar
 
+from wsgate.apigw.limits import MAX_LAMBDA_RESPONSE_BYTES
+
 _LEN = struct.Struct(">I")
+#: How often the memory watch reads the worker's resident size.
+MEMORY_POLL_S = 0.02
+#: The bytes of ``{"result":}`` around a handler's result on the pipe.
+_ENVELOPE = len('{"result":}')
 
 
 class LambdaContext:
@@ -103,10 +111,26 @@ def _error(exc: BaseException) -> dict[str, Any]:
 
 def _write(out: BinaryIO, message: dict[str, Any]) -> None:
     try:
-        data = json.dumps(message, separators=(",", ":")).encode()
+        # allow_nan=False: NaN and Infinity are not JSON (RFC 8259 section 6), so a result holding
+        # one is a marshalling error here rather than invalid JSON sent on to a client.
+        data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         data = json.dumps(
-            {"errorMessage": f"Unable to marshal response: {exc}", "errorType": "Runtime"}
+            {
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": "Runtime.MarshalError",
+            }
+        ).encode()
+    size = len(data) - _ENVELOPE if "result" in message else 0
+    if size > MAX_LAMBDA_RESPONSE_BYTES:
+        data = json.dumps(
+            {
+                "errorMessage": (
+                    f"Response payload size ({size} bytes) exceeded maximum allowed payload "
+                    f"size ({MAX_LAMBDA_RESPONSE_BYTES} bytes)."
+                ),
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
         ).encode()
     out.write(_LEN.pack(len(data)) + data)  # one write: the gateway wakes once per reply
     out.flush()
@@ -133,6 +157,34 @@ def _silence_metrics() -> None:
     wsgate.metrics.writer = lambda line: None
 
 
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+
+
+def watch_memory(limit_mb: int) -> None:
+    """Kill this worker when its resident memory goes over ``limit_mb``, as Lambda ends a
+    function that uses more than its ``memory_size`` ("Runtime exited with error: signal:
+    killed", ``Runtime.ExitError``). Lambda counts the whole sandbox; the worker's RSS is the
+    closest local measure. Without ``/proc`` (not Linux) nothing is enforced."""
+    if not os.path.exists("/proc/self/statm"):
+        return
+
+    def watch() -> None:
+        while True:
+            used = _resident_mb()
+            if used > limit_mb:
+                sys.stderr.write(
+                    f"Error: Runtime exited with error: signal: killed (memory used {used:.0f} MB "
+                    f"> memory_size {limit_mb} MB) Runtime.ExitError\n"
+                )
+                sys.stderr.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(MEMORY_POLL_S)
+
+    threading.Thread(target=watch, name="wsgate-memory-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> None:
     source_dir, handler_spec = argv[0], argv[1]
     authorizer_spec = argv[2] if len(argv) > 2 and argv[2] else None
@@ -144,6 +196,9 @@ def main(argv: list[str]) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    if memory and memory.isdigit():
+        watch_memory(int(memory))
     preload = os.environ.get("WSGATE_LOCAL_PRELOAD")
     if preload:  # instrumentation run before the handler loads (the tests' AWS call recorder)
         runpy.run_path(preload, run_name="__wsgate_preload__")

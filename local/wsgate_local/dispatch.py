@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from wsgate.apigw import events, frames
-from wsgate.apigw.proxy import reply_body
+from wsgate.apigw.proxy import reply_body, reply_too_large
 from wsgate.apigw.selection import select_route
 
 from .config import GatewayConfig
@@ -54,11 +54,13 @@ class Dispatcher:
         finally:
             error_code = self.delivery.error_frames.pop(request_id, "")
         if outcome.kind == "ok":
+            status, note = handler_outcome(outcome.result, error_code)
             if route in config.two_way_routes:
                 reply = reply_body(outcome.result)
-                if reply is not None:
+                if reply is not None and reply_too_large(reply):
+                    note = f"reply of {len(reply.encode())} bytes over 128 KB not delivered"
+                elif reply is not None:
                     await self.delivery.frame(conn, reply)
-            status, note = handler_outcome(outcome.result, error_code)
             self.log.event(route, cid, status, elapsed_ms(started), note)
             return
         self.invoker.report(outcome)

@@ -1,16 +1,21 @@
 """DynamoDB for the local gateway: moto's server on 127.0.0.1, in this process, on a free port.
 
 The table is created with the schema the Terraform module declares (:mod:`wsgate.apigw.table`).
+Like the @connections API it serves only a loopback ``Host`` and SigV4-shaped requests (any SDK;
+see :mod:`.loopback`), and moto's permissive CORS headers are removed from its answers.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
 from typing import Any
 
 from wsgate.apigw import table
+
+from .loopback import host_allowed, refusal
 
 # moto keeps its data per process, shared by every server started in it: two gateways of the
 # same app in one process (tests) see one table. A table left by a stopped gateway is recreated
@@ -103,7 +108,41 @@ def _one_request_at_a_time(server: Any) -> None:
             finally:
                 _forget_tracked_models()
 
-    wsgi.app = serialized
+    wsgi.app = _local_only(serialized)
+
+
+def _local_only(inner: Any) -> Any:
+    """A WSGI wrapper: refuse what :func:`.loopback.refusal` refuses, and drop moto's
+    ``Access-Control-*`` headers (it allows every origin), so no web page can use the table."""
+
+    def guarded(environ: Any, start_response: Any) -> Any:
+        host = environ.get("HTTP_HOST")
+        reason = refusal(host, environ.get("HTTP_AUTHORIZATION"))
+        if reason is not None:
+            # DynamoDB's own answer to a request with no credentials (its "Common errors").
+            code = (
+                "AccessDeniedException"
+                if not host_allowed(host)
+                else "MissingAuthenticationTokenException"
+            )
+            body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": reason})
+            data = body.encode()
+            start_response(
+                "400 Bad Request" if host_allowed(host) else "403 Forbidden",
+                [
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    ("Content-Length", str(len(data))),
+                ],
+            )
+            return [data]
+
+        def without_cors(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            return start_response(status, kept, *rest)
+
+        return inner(environ, without_cors)
+
+    return guarded
 
 
 def _forget_tracked_models() -> None:

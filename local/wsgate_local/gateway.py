@@ -137,7 +137,12 @@ class Gateway:
         app = web.Application(client_max_size=4 * limits.MAX_POST_BYTES)
         app.add_routes(
             management.routes(
-                self.stage, self.registry, self.delivery, self.log.write, faults=self.faults
+                self.stage,
+                self.registry,
+                self.delivery,
+                self.log.write,
+                faults=self.faults,
+                bound_host=self.host,
             )
         )
         app.router.add_get(f"/{self.stage}", self._websocket, allow_head=False)

@@ -3,6 +3,10 @@
 Errors carry ``x-amzn-ErrorType`` so botocore raises ``GoneException``, ``ForbiddenException``
 and ``PayloadTooLargeException`` as it does against AWS. ``GET /{stage}/@connections`` (a list
 of the live connections) is local-only: AWS has no such call.
+
+Only a loopback ``Host`` is served, and the three AWS calls need a SigV4-shaped ``Authorization``
+header, as every SDK sends (see :mod:`.loopback`; the signature is not verified). Nothing here
+sends CORS headers, so a web page can neither post to a connection nor read an answer.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from wsgate.apigw import management as wire
 from .connections import OPEN, Connection, Registry
 from .delivery import Delivery
 from .faults import Faults
+from .loopback import refusal
 
 #: API Gateway's connection ids: 16 characters of URL-safe base64 ending in one ``=``
 #: (SEMANTICS.md, "ID format"), e.g. ``BFaT_fALIAMCKug=``.
@@ -36,12 +41,29 @@ def routes(
     log: Callable[[str], None],
     *,
     faults: Faults | None = None,
+    bound_host: str = "127.0.0.1",
 ) -> list[web.RouteDef]:
     """The @connections routes under ``/{stage}``: connections come from ``registry``, frames
-    go out through ``delivery``; ``faults`` may answer a call with an injected 429/500."""
+    go out through ``delivery``; ``faults`` may answer a call with an injected 429/500.
+    ``bound_host`` is the address the gateway listens on (a ``Host`` it also accepts)."""
     base = f"/{stage}/@connections"
 
+    def refused(request: web.Request, *, need_signature: bool = True) -> web.Response | None:
+        reason = refusal(
+            request.headers.get("Host"),
+            request.headers.get("Authorization"),
+            bound_host,
+            need_signature=need_signature,
+        )
+        if reason is None:
+            return None
+        log(f"@connections refused {request.method} {request.path}: {reason}")
+        return error(403, reason)
+
     def lookup(request: web.Request) -> Connection | web.Response:
+        denied = refused(request)
+        if denied is not None:
+            return denied
         connection_id = request.match_info["connection_id"]
         if faults:  # wsgate local --faults: maybe answer 429/500 as AWS can
             injected = faults.connections_error(request.method, connection_id, log)
@@ -60,14 +82,22 @@ def routes(
         return conn
 
     async def post(request: web.Request) -> web.Response:
+        denied = refused(request)
+        if denied is not None:
+            return denied
         data = await request.read()
         if len(data) > limits.MAX_POST_BYTES:
             return error(413, wire.payload_too_large_message(limits.MAX_POST_BYTES))
         found = lookup(request)
         if isinstance(found, web.Response):
             return found
-        if not await delivery.post(found, data):
+        outcome = await delivery.post(found, data)
+        if outcome == "gone":
             return error(410)
+        if outcome == "full":
+            # The client is not reading: 429 LimitExceededException, "the WebSocket client side
+            # buffer is full" (botocore's apigatewaymanagementapi model). Nothing was written.
+            return error(429)
         return web.Response(status=wire.POST_OK)
 
     async def get(request: web.Request) -> web.Response:
@@ -84,6 +114,9 @@ def routes(
         return web.Response(status=wire.DELETE_OK)
 
     async def listing(request: web.Request) -> web.Response:
+        denied = refused(request, need_signature=False)  # local-only and read-only
+        if denied is not None:
+            return denied
         items = [
             {
                 "connectionId": c.connection_id,

@@ -57,7 +57,14 @@ def test_two_people_chat_in_a_room(chat):
         alice.send_json({"action": "say", "room": "lobby", "text": "hi bob"})
         sent = alice.recv_json()
         message = bob.recv_json()
-        assert sent == {"type": "sent", "room": "lobby", "id": message["id"], "ts": message["ts"]}
+        assert sent == {
+            "type": "sent",
+            "room": "lobby",
+            "id": message["id"],
+            "ts": message["ts"],
+            "delivered": 1,  # bob
+            "failed": 0,
+        }
         assert message == {
             "type": "message",
             "room": "lobby",

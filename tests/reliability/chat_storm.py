@@ -9,6 +9,10 @@ share one event loop, so the times they record are on one clock and totally orde
 :func:`missing_deliveries` then checks the rule users rely on: a message whose sender got
 ``sent`` reached every other member that had joined the room before it was sent and stayed
 connected until after the ``sent`` came back, exactly once.
+
+Each ``say`` carries a client-made id, so a client may send it again: after an error frame, or
+after a ``sent`` saying some members did not get it (``failed`` > 0). A retry must neither store
+nor deliver the message twice. Under ``wsgate local --faults`` this is what users do.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from websockets.asyncio.client import ClientConnection, connect
 #: message: the frame is on its socket by then, but the client may not have read it yet.
 GRACE_S = 1.0
 ANSWER_TIMEOUT_S = 60.0
+#: How often a client sends a ``say`` again before it counts as a failure.
+SAY_ATTEMPTS = 4
 
 
 @dataclass
@@ -54,6 +60,8 @@ class ChatClient:
     said: dict[str, Said] = field(default_factory=dict)
     received: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Error frames and partial ``sent`` answers that a retry of the same ``say`` then fixed.
+    recovered: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None
     _waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
@@ -66,7 +74,14 @@ class ChatClient:
         if kind == "message":
             self.received[str(message.get("id"))] += 1
         elif kind == "error":
+            say = self._waiting.get("say")
+            if say is not None and not say.done():  # the answer to the say being sent
+                self._waiting.pop("say")
+                say.set_result(message)
+                return
             self.errors.append(message)
+        if kind == "sent":
+            self._waiting.pop("say", None)
         key = f"{kind}:{message.get('room', '')}"
         waiter = self._waiting.pop(key, None)
         if waiter is not None and not waiter.done():
@@ -86,6 +101,37 @@ class ChatClient:
         self._waiting[f"{answer}:{request.get('room', '')}"] = waiter
         await self.ws.send(json.dumps(request))
         return await asyncio.wait_for(waiter, ANSWER_TIMEOUT_S)
+
+    async def _say(self, room: str, text: str, message_id: str) -> dict[str, Any]:
+        """Say ``text`` with ``message_id``, sending it again while the answer is an error
+        frame or a ``sent`` that reports members who did not get it."""
+        assert self.ws is not None
+        request = {"action": "say", "room": room, "text": text, "id": message_id}
+        for attempt in range(SAY_ATTEMPTS):
+            loop = asyncio.get_running_loop()
+            sent = loop.create_future()
+            said = loop.create_future()
+            self._waiting[f"sent:{room}"] = sent
+            self._waiting["say"] = said
+            await self.ws.send(json.dumps(request))
+            done, _ = await asyncio.wait(
+                {sent, said}, timeout=ANSWER_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            answer = (sent if sent in done else said).result() if done else None
+            if answer is None:
+                raise TimeoutError(f"no answer to say {message_id}")
+            complete = (
+                answer.get("type") == "sent"
+                and not answer.get("failed")
+                and not answer.get("inProgress")
+            )
+            if complete or attempt + 1 == SAY_ATTEMPTS:
+                if answer.get("type") != "sent":
+                    self.errors.append(answer)
+                return answer
+            self.recovered.append(answer)
+            await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _idle(self, ends_at: float, rng: random.Random, stats: Counter[str]) -> None:
         while time.monotonic() < ends_at:
@@ -122,12 +168,19 @@ class ChatClient:
                 number += 1
                 text = f"{self.name} #{number}"
                 if self.ending == "drop-mid-message" and time.monotonic() + 1.5 > ends_at:
-                    await self.ws.send(json.dumps({"action": "say", "room": room, "text": text}))
+                    request = {
+                        "action": "say",
+                        "room": room,
+                        "text": text,
+                        "id": f"{self.name}-{number}-last",
+                    }
+                    await self.ws.send(json.dumps(request))
                     stats["dropped mid-message"] += 1
                     break
                 sent_at = time.monotonic()
-                ack = await self._ask({"action": "say", "room": room, "text": text}, "sent")
-                self.said[str(ack["id"])] = Said(room, sent_at, time.monotonic())
+                ack = await self._say(room, text, f"{self.name}-{number}-{rng.getrandbits(48):x}")
+                if ack.get("type") == "sent":
+                    self.said[str(ack["id"])] = Said(room, sent_at, time.monotonic())
                 await asyncio.sleep(rng.uniform(*self.pause))
         except Exception as exc:
             self.failure = f"{type(exc).__name__}: {exc}"

@@ -15,9 +15,11 @@ import re
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -31,6 +33,7 @@ from botocore.exceptions import ClientError
 from mgmt_stub import ManagementStub, _Handler, clean_env_fixture, serving  # noqa: F401
 from wsgate import _clients, metrics
 from wsgate._direct_sender import DirectSender
+from wsgate.context import current_lambda_context
 from wsgate.errors import SendFailed
 from wsgate_local.testing import wsgate_gateway  # noqa: F401 - fixture
 
@@ -258,9 +261,20 @@ def test_an_endpoint_nobody_listens_on_is_retried_then_fails() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(SendFailed, match="EndpointConnectionError after 4 attempts"):
-        wsgate.send("A=", "hi", endpoint=f"http://127.0.0.1:{port}/dev")
-    assert metrics.pending()["Retries"] == 3
+    # Retried while the invocation has time (2.5 s left: about 1.25 s of retries), then reported.
+    deadline = time.monotonic() + 2.5
+    context = SimpleNamespace(
+        get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000)
+    )
+    token = current_lambda_context.set(context)
+    try:
+        with pytest.raises(SendFailed, match=r"EndpointConnectionError after \d+ attempts") as err:
+            wsgate.send("A=", "hi", endpoint=f"http://127.0.0.1:{port}/dev")
+    finally:
+        current_lambda_context.reset(token)
+    attempts = int(str(err.value.reason).split(" after ")[1].split()[0])
+    assert attempts > 1
+    assert metrics.pending()["Retries"] == attempts - 1
 
 
 def test_concurrent_sends_share_one_poster_and_all_arrive(rec: Recorder) -> None:

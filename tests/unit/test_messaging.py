@@ -9,6 +9,7 @@ import pytest
 import wsgate
 from mgmt_stub import ManagementStub, all_items, clean_env_fixture, mgmt_fixture, table_fixture  # noqa: F401
 from wsgate import _clients, metrics, store
+from wsgate.context import current_lambda_context
 from wsgate.errors import Gone, SendFailed, SendTooLarge
 
 
@@ -40,6 +41,16 @@ def test_131072_bytes_are_sent_and_131073_refused_before_any_call(mgmt: Manageme
     assert mgmt.calls("A=") == 1
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_nan_or_infinity_is_refused_before_any_call_instead_of_sent_as_invalid_json(
+    mgmt: ManagementStub, value: float
+) -> None:
+    mgmt.connect("A=")
+    with pytest.raises(ValueError, match="NaN or Infinity"):
+        wsgate.send("A=", {"score": value}, endpoint=mgmt.endpoint)
+    assert mgmt.calls("A=") == 0
+
+
 def test_throttled_send_is_retried_and_delivered_exactly_once(mgmt: ManagementStub) -> None:
     mgmt.connect("A=")
     mgmt.script("A=", 429)
@@ -58,14 +69,61 @@ def test_server_errors_are_retried_until_the_send_goes_through(mgmt: ManagementS
     assert metrics.pending()["Retries"] == 2
 
 
-def test_persistent_throttling_gives_up_with_send_failed(mgmt: ManagementStub) -> None:
+class RemainingTime:
+    """A Lambda context whose invocation has ``ms`` milliseconds left."""
+
+    def __init__(self, ms: int) -> None:
+        self.deadline = time.monotonic() + ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def test_throttling_is_retried_past_four_attempts_while_the_invocation_has_time(
+    mgmt: ManagementStub,
+) -> None:
     mgmt.connect("A=")
-    mgmt.script("A=", 429, 429, 429, 429, 429, 429)
-    with pytest.raises(SendFailed, match="LimitExceededException after 4 attempts"):
+    mgmt.script("A=", *[429] * 6, 500)
+    token = current_lambda_context.set(RemainingTime(20_000))
+    try:
         wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+    finally:
+        current_lambda_context.reset(token)
+    assert mgmt.received["A="] == [b"hi"]
+    assert mgmt.calls("A=") == 8
+    assert metrics.pending()["Retries"] == 7
+
+
+def test_persistent_throttling_gives_up_with_send_failed_before_the_invocation_ends(
+    mgmt: ManagementStub,
+) -> None:
+    mgmt.connect("A=")
+    mgmt.script("A=", *[429] * 1000)
+    context = RemainingTime(2_000)  # retries stop 1 s + 10% before the end
+    token = current_lambda_context.set(context)
+    try:
+        with pytest.raises(SendFailed, match=r"LimitExceededException after \d+ attempts"):
+            wsgate.send("A=", "hi", endpoint=mgmt.endpoint)
+    finally:
+        current_lambda_context.reset(token)
+    assert context.get_remaining_time_in_millis() > 0  # the handler still has time to answer
     assert "A=" not in mgmt.received
-    assert mgmt.calls("A=") == 4
+    assert 1 <= mgmt.calls("A=") < 1000
     assert metrics.pending()["MessagesFailed"] == 1
+
+
+def test_broadcast_reports_exactly_which_connections_failed(mgmt: ManagementStub) -> None:
+    mgmt.connect("A=", "B=", "C=")
+    mgmt.script("B=", *[429] * 1000)
+    token = current_lambda_context.set(RemainingTime(1_500))
+    try:
+        report = wsgate.broadcast(["A=", "B=", "C="], "hi", endpoint=mgmt.endpoint)
+    finally:
+        current_lambda_context.reset(token)
+    assert sorted(report.delivered) == ["A=", "C="]
+    assert list(report.failed) == ["B="]
+    assert report.failed["B="].startswith("LimitExceededException after")
+    assert not report.complete
 
 
 def test_gone_is_raised_without_retrying(mgmt: ManagementStub) -> None:
@@ -152,14 +210,18 @@ def test_broadcast_skips_excluded_ids_and_sends_each_id_once(mgmt: ManagementStu
 
 def test_broadcast_reports_failures_per_connection_without_raising(mgmt: ManagementStub) -> None:
     mgmt.connect("A=", "B=")
-    mgmt.script("B=", 429, 429, 429, 429)
+    mgmt.script("B=", *[429] * 1000)
     mgmt.script("A=", 500)
-    report = wsgate.broadcast(["A=", "B=", "nobody="], "hi", endpoint=mgmt.endpoint)
+    token = current_lambda_context.set(RemainingTime(1_500))
+    try:
+        report = wsgate.broadcast(["A=", "B=", "nobody="], "hi", endpoint=mgmt.endpoint)
+    finally:
+        current_lambda_context.reset(token)
     assert report.delivered == ["A="]
     assert set(report.failed) == {"B=", "nobody="}
     assert "LimitExceededException" in report.failed["B="]
     assert "never existed" in report.failed["nobody="]
-    assert metrics.pending()["Retries"] == 4  # A= once, B= three times
+    assert metrics.pending()["Retries"] == mgmt.calls("A=") - 1 + mgmt.calls("B=") - 1
 
 
 def test_broadcast_to_1000_with_5_percent_gone_reports_and_removes_exactly_those(

@@ -218,6 +218,12 @@
     state.pingTimer = null;
   }
 
+  // A fresh id for a "say": 8-64 letters, digits, "-" or "_", as the server requires.
+  function newMessageId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`;
+  }
+
   // Sends one JSON message; refuses (with a visible error) what API Gateway would refuse.
   function send(message) {
     const payload = JSON.stringify(message);
@@ -339,11 +345,16 @@
   function onSent(frame) {
     const r = state.rooms.get(frame.room);
     if (!r) return;
-    const pending = r.pending.shift();
+    if (frame.inProgress) return; // a repeat of a message the server is still delivering
+    let index = r.pending.findIndex((m) => m.id === frame.id);
+    if (index < 0) index = 0;
+    const [pending] = r.pending.splice(index, 1);
     if (!pending) return;
     pending.id = frame.id;
     pending.ts = frame.ts;
-    pending.status = "sent";
+    // "failed": members still connected that did not get it (the server ran out of retries).
+    pending.undelivered = Number(frame.failed) || 0;
+    pending.status = pending.undelivered > 0 ? "partial" : "sent";
     if (frame.id) r.seen.add(frame.id);
     if (frame.room === state.current) renderMessages();
   }
@@ -377,7 +388,16 @@
     if (!state.rooms.has(room) || !message || typeof message.text !== "string") return;
     const r = roomState(room);
     if (message.id) {
-      if (r.seen.has(message.id)) return; // history after a reconnect repeats what we have
+      if (r.seen.has(message.id)) {
+        // History after a reconnect repeats what we have; for our own message whose "sent" was
+        // lost with the connection, it also shows that the message was stored.
+        const own = r.messages.find((m) => m.mine && m.id === message.id && m.status === "failed");
+        if (own) {
+          Object.assign(own, { ts: message.ts, status: "sent" });
+          if (room === state.current) renderMessages();
+        }
+        return;
+      }
       r.seen.add(message.id);
     }
     // Our own message whose "sent" was lost with the connection: the history shows it arrived.
@@ -493,6 +513,10 @@
     }
     if (m.status === "pending") meta.append(el("span", "flag", "sending…"));
     if (m.status === "failed") meta.append(el("span", "flag", "not sent"));
+    if (m.status === "partial") {
+      const who = m.undelivered === 1 ? "1 member" : `${m.undelivered} members`;
+      meta.append(el("span", "flag", `not delivered to ${who}`));
+    }
     li.replaceChildren(meta, el("p", "text", m.text));
     li.dataset.status = m.status;
   }
@@ -612,11 +636,15 @@
     const room = state.current;
     const text = ui.text.value;
     if (!room || !text.trim()) return;
-    if (!send({ action: "say", room, text })) return; // the error is already on screen
+    // The id makes sending the same message again safe: the server stores and delivers it once.
+    const id = newMessageId();
+    if (!send({ action: "say", room, text, id })) return; // the error is already on screen
     clearError();
     const r = roomState(room);
+    r.seen.add(id);
     const message = {
       kind: "message",
+      id,
       name: state.name,
       text,
       ts: Date.now(),

@@ -22,6 +22,21 @@ MAX_DURATION_S = 7200.0
 MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS = 50, 29_000, 29_000
 #: Largest Lambda authorizer result (8 KB, not adjustable).
 MAX_AUTHORIZER_RESULT_BYTES = 8192
+#: Bytes waiting to reach one client above which PostToConnection answers 429
+#: ``LimitExceededException``: botocore's apigatewaymanagementapi model documents that error
+#: for "the WebSocket client side buffer is full". AWS does not publish the buffer's size; eight
+#: full-size payloads is the local gateway's choice, enough for any client that keeps reading.
+MAX_OUTBOUND_BUFFER_BYTES = 8 * MAX_POST_BYTES
+#: Seconds a server-side close waits for its close frame to go out and the client's answer;
+#: after that the TCP connection is dropped (a client that stops reading cannot hold it open).
+CLOSE_WAIT_S = 5.0
+
+#: Largest synchronous Lambda response, in bytes. Lambda's runtime API refuses a bigger one with
+#: 413 ``{"errorMessage": "Exceeded maximum allowed payload size (6291556 bytes).",
+#: "errorType": "RequestEntityTooLarge"}`` (Lambda developer guide, "Lambda quotas": 6 MB for a
+#: synchronous response; the exact figure as seen in anomalyco/console#63 and
+#: DataBiosphere/azul#8258), and API Gateway then fails the integration (Internal server error).
+MAX_LAMBDA_RESPONSE_BYTES = 6_291_556
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .limits import MAX_MESSAGE_BYTES
+
 
 @dataclass(frozen=True)
 class ConnectResult:
@@ -56,3 +58,10 @@ def reply_body(result: Any) -> str | None:
     if isinstance(result, str):
         return result or None
     return json.dumps(result)
+
+
+def reply_too_large(reply: str) -> bool:
+    """True when a two-way reply is over the 128 KB message limit, which applies to messages
+    in both directions ("Message payload size", API Gateway quotas for WebSocket APIs): API
+    Gateway does not deliver it."""
+    return len(reply.encode("utf-8")) > MAX_MESSAGE_BYTES

@@ -65,7 +65,15 @@ def on_message(event, context):
     if do == "sleep":
         time.sleep(float(command["seconds"]))
     if do == "reply":
-        return {"statusCode": 500, "headers": {"X-Ignored": "1"}, "body": command["text"]}
+        text = command["text"] if "text" in command else "r" * int(command["size"])
+        return {"statusCode": 500, "headers": {"X-Ignored": "1"}, "body": text}
+    if do == "nan":
+        return {"value": float(command.get("value", "nan"))}
+    if do == "allocate":  # hold this many MB for a moment, as real work would
+        held = [b"\x01" * (1024 * 1024) for _ in range(int(command["mb"]))]
+        time.sleep(0.3)
+        post(ctx["connectionId"], {"allocated": len(held)})
+        return {"statusCode": 200}
     post(
         ctx["connectionId"],
         {
