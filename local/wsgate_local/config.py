@@ -40,6 +40,14 @@ class GatewayConfig:
     authorizer_handler: str | None = None
     authorizer_identity_sources: tuple[str, ...] = ("route.request.header.Authorization",)
     integration_timeout_ms: int = limits.DEFAULT_TIMEOUT_MS
+    #: The functions' own ``timeout`` and ``authorizer_timeout`` in seconds (the module's
+    #: defaults): Lambda ends an invocation there, whatever API Gateway's integration timeout.
+    timeout_s: float = 29.0
+    authorizer_timeout_s: float = 29.0
+    #: The stage's default route throttling (``throttling_burst_limit``/``_rate_limit``, the
+    #: module's defaults): a token bucket per route, ``$connect`` included.
+    throttling_burst_limit: int = 500
+    throttling_rate_limit: float = 1000.0
     environment: dict[str, str] = field(default_factory=dict)
     #: The module always creates $connect and $default routes; these switches exist to emulate
     #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).
@@ -321,6 +329,19 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
             kwargs["integration_timeout_ms"] = int(block["integration_timeout_ms"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `integration_timeout_ms` must be a number") from exc
+    for key, field_name, kind in (
+        ("timeout", "timeout_s", float),
+        ("authorizer_timeout", "authorizer_timeout_s", float),
+        ("throttling_burst_limit", "throttling_burst_limit", int),
+        ("throttling_rate_limit", "throttling_rate_limit", float),
+    ):
+        if block.get(key) is not None:
+            try:
+                kwargs[field_name] = kind(block[key])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{main_tf}: `{key}` must be a number") from exc
+            if kwargs[field_name] <= 0:
+                raise ConfigError(f"{main_tf}: `{key}` must be greater than 0")
     if "requirements_file" in block:
         req = block["requirements_file"]
         kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None

@@ -74,7 +74,7 @@ class Gateway:
         self._stopping = False
         # Events wait in the invoker until DynamoDB and the workers are up: the port is bound
         # earlier, so "port in use" is reported at once.
-        self.invoker = Invoker(config.integration_timeout_ms, self.log)
+        self.invoker = Invoker(config, self.log)
         self.delivery = Delivery(self._spawn)
         self.handshake = Handshake(config, self.invoker, self.registry, self.log)
         self.session = Session(

@@ -9,4 +9,5 @@ module "ws" {
   routes                 = ["raise", "hang", "unserializable", "log_secret", "echo"]
   two_way_routes         = ["unserializable", "echo"]
   integration_timeout_ms = 1000
+  timeout                = 3
 }
