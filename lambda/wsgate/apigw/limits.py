@@ -22,6 +22,13 @@ MAX_DURATION_S = 7200.0
 MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS = 50, 29_000, 29_000
 #: Largest Lambda authorizer result (8 KB, not adjustable).
 MAX_AUTHORIZER_RESULT_BYTES = 8192
+#: The account's throttle per Region, shared by every API: 10,000 requests/s steady, a token
+#: bucket of 5,000 (quotas page). Stage and route limits ("Protect your WebSocket APIs in API
+#: Gateway") are token buckets too and cannot go above it; over a limit a handshake gets
+#: 429 Too Many Requests. What a throttled in-connection message gets is not documented.
+ACCOUNT_RATE_LIMIT = 10_000.0
+ACCOUNT_BURST_LIMIT = 5_000
+THROTTLED_STATUS = 429
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001

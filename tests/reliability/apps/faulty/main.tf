@@ -1,5 +1,6 @@
 # A handler that misbehaves on request, for the reliability tests: it raises, hangs past the
-# integration timeout, returns what cannot be serialized, or logs a credential.
+# integration timeout, returns what cannot be serialized, or logs a credential; ?slow=S makes
+# $connect slow.
 module "ws" {
   source = "../../../.."
 
