@@ -71,6 +71,7 @@ class Gateway:
         faults: Faults | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
         body_timeout: float = BODY_TIMEOUT_S,
+        ttl_interval: float | None = 10.0,
     ) -> None:
         self.config = config
         self.host = host
@@ -82,7 +83,7 @@ class Gateway:
         self.handshake_timeout = handshake_timeout
         self.body_timeout = body_timeout
         self.registry = Registry()
-        self.dynamo = LocalDynamo(config.table_name, config.region)
+        self.dynamo = LocalDynamo(config.table_name, config.region, ttl_interval=ttl_interval)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False

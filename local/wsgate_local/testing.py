@@ -46,6 +46,7 @@ _GATEWAY_KWARGS = (
     "faults",
     "handshake_timeout",
     "body_timeout",
+    "ttl_interval",
 )
 
 
