@@ -91,8 +91,7 @@ class Session:
                             conn.connection_id,
                             limits.THROTTLED_STATUS,
                             0.0,
-                            "throttled: not passed to the handler (API Gateway's answer to "
-                            "the client is undocumented; none is sent)",
+                            "throttled: not handled, no frame sent",
                         )
                         continue
                     await conn.inbox.put((msg.data, route))

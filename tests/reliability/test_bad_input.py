@@ -351,7 +351,7 @@ def _open_at_once(gateway: GatewayProcess, count: int) -> None:
     assert (opened, ponged) == (count, count)
     assert _settle(gateway, timeout=30 + count * 0.25) == before
     assert gateway.proc.poll() is None
-    for sign in ("worker crash", "worker timeout", "gateway error"):
+    for sign in ("worker crash", "integration timeout", "function timeout", "gateway error"):
         assert sign not in gateway.output()
 
 
