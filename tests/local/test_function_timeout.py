@@ -67,9 +67,11 @@ def test_the_function_timeout_ends_the_invocation_with_lambdas_error(clocks):
         answer = client.recv_json(timeout=10)
         assert answer["route"] == "$default"
         first = record.wait_for(
-            lambda e: e["kind"] == "invoke"
-            and e["event"]["requestContext"].get("connectionId") == cid
-            and json.loads(e["event"].get("body") or "{}").get("seconds") == 20
+            lambda e: (
+                e["kind"] == "invoke"
+                and e["event"]["requestContext"].get("connectionId") == cid
+                and json.loads(e["event"].get("body") or "{}").get("seconds") == 20
+            )
         )
         assert answer["pid"] != first["pid"]
         # the context told the handler how long Lambda would let it run
