@@ -113,11 +113,11 @@ locals {
   ]
   # Exactly the operations the runtime performs on the table (tests/iam records them all and
   # fails on a missing or an unused action). TransactWriteItems is authorized per contained
-  # item (PutItem, UpdateItem, DeleteItem), so it has no action of its own (DynamoDB Developer
-  # Guide, "Using IAM with DynamoDB transactions").
+  # item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), so it has no action of its own
+  # (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions").
   table_actions = [
     "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",

@@ -36,8 +36,8 @@ if _LEDGER_OWNED:
 os.environ["WSGATE_LOCAL_PRELOAD"] = str(LEDGER_RECORDER)
 runpy.run_path(str(LEDGER_RECORDER), run_name="__wsgate_preload__")
 
-#: Test files whose runtime calls make up the ledger.
-LEDGER_SUITES = ("unit", "local")
+#: Test directories whose runtime calls make up the ledger (tests/iam/test_iam_ledger.py too).
+LEDGER_SUITES = ("unit", "local", "examples")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

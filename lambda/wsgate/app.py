@@ -236,10 +236,9 @@ class App:
             current_lambda_context.reset(context_token)
             current_event.reset(event_token)
 
-    def _route_for(self, ev: Event) -> str | None:
-        """The route key whose handler runs: API Gateway's choice, or, for a ``$default``
-        message, the route its body selects when this app has a handler for it."""
-        key = ev.route_key
+    def _route_for(self, ev: Event, key: str | None) -> str | None:
+        """The route key whose handler runs: API Gateway's choice (``key``), or, for a
+        ``$default`` message, the route its body selects when this app has a handler for it."""
         if key != DEFAULT or len(self._routes) == len(self._routes.keys() & _RESERVED):
             return key  # not a $default message, or the app has no custom routes
         selected = selected_route(ev)
@@ -258,9 +257,10 @@ class App:
         return selected
 
     def _invoke(self, ev: Event) -> Any:
-        chain = self._chain(self._route_for(ev))
+        key = ev.route_key
+        chain = self._chain(self._route_for(ev, key))
         if tracing.enabled():
-            with tracing.subsegment(f"wsgate {ev.route_key}", route=ev.route_key or ""):
+            with tracing.subsegment(f"wsgate {key}", route=key or ""):
                 return chain(ev)
         return chain(ev)
 

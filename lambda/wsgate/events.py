@@ -146,7 +146,8 @@ class Event:
     def __init__(self, raw: Mapping[str, Any], lambda_context: Any = None) -> None:
         self._raw = raw
         self._context = lambda_context
-        self._rc: Mapping[str, Any] = _as_map(raw.get("requestContext"))
+        context = raw.get("requestContext")
+        self._rc: Mapping[str, Any] = context if isinstance(context, dict) else _as_map(context)
 
     def __repr__(self) -> str:
         return (
@@ -168,12 +169,14 @@ class Event:
     @property
     def connection_id(self) -> str | None:
         """The API Gateway connection id (``None`` if the event has none)."""
-        return _as_str(self._rc.get("connectionId")) or None
+        value = self._rc.get("connectionId")
+        return value if isinstance(value, str) and value else None
 
     @property
     def route_key(self) -> str | None:
         """``$connect``, ``$disconnect``, ``$default`` or the custom route API Gateway selected."""
-        return _as_str(self._rc.get("routeKey")) or None
+        value = self._rc.get("routeKey")
+        return value if isinstance(value, str) and value else None
 
     @cached_property
     def event_type(self) -> str:
@@ -186,7 +189,8 @@ class Event:
     @property
     def request_id(self) -> str | None:
         """The id API Gateway gave this event; fresh for every event."""
-        return _as_str(self._rc.get("requestId")) or None
+        value = self._rc.get("requestId")
+        return value if isinstance(value, str) and value else None
 
     @property
     def message_id(self) -> str | None:

@@ -150,12 +150,12 @@ class ConnectionStore:
                 Item={**connection_key(connection_id), **to_dynamodb(item)},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-            self._list(client, table, connection_id, item["ttl"])
+            self._list(client, table, connection_id, item)
             return
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-        self._list(client, table, connection_id, item["ttl"])
+        self._list(client, table, connection_id, item)
         # The id is already stored: overwrite its fields but keep its rooms set, which must
         # keep matching its membership items.
         values = {f":{name}": value for name, value in item.items()}
@@ -169,15 +169,12 @@ class ConnectionStore:
         )
 
     @staticmethod
-    def _list(client: Any, table: str, connection_id: str, ttl: int) -> None:
+    def _list(client: Any, table: str, connection_id: str, item: Mapping[str, Any]) -> None:
         """Write the connection's directory entry (after its item: a delete racing a put can
         leave a stray entry, which expires with its ``ttl`` and reads as gone when sent to)."""
+        entry = {k: item[k] for k in ("connectionId", "connectedAt", "ttl")}
         client.put_item(
-            TableName=table,
-            Item={
-                **directory_key(connection_id),
-                **to_dynamodb({"connectionId": connection_id, "ttl": ttl}),
-            },
+            TableName=table, Item={**directory_key(connection_id), **to_dynamodb(entry)}
         )
 
     def all(self) -> list[str]:
@@ -302,7 +299,7 @@ class ConnectionStore:
         if old is None:
             unlist(table, connection_id)  # a stray entry, if any
             return False
-        unlist(table, connection_id)
+        unlist(table, connection_id, old.get("connectedAt"))
         remove_memberships(table, connection_id, old.get("rooms", {}).get("SS", []))
         return True
 
@@ -323,21 +320,19 @@ class ConnectionStore:
 connections = ConnectionStore()
 
 
-def unlist(table: str, connection_id: str) -> None:
-    """Delete the directory entry of a connection whose item is gone (a newer connection of the
-    same id, stored meanwhile, keeps its entry)."""
-    transact(
-        [
-            {
-                "ConditionCheck": {
-                    "TableName": table,
-                    "Key": connection_key(connection_id),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {"Delete": {"TableName": table, "Key": directory_key(connection_id)}},
-        ]
-    )
+def unlist(table: str, connection_id: str, connected_at: Any = None) -> None:
+    """Delete the directory entry of a connection whose item is gone: one conditional
+    DeleteItem, which spares the entry of a newer connection of the same id (another
+    ``connectedAt``). ``connected_at`` None removes a stray entry whatever it holds."""
+    request: dict[str, Any] = {"TableName": table, "Key": directory_key(connection_id)}
+    if connected_at is not None:
+        request["ConditionExpression"] = "attribute_not_exists(connectedAt) OR connectedAt = :at"
+        request["ExpressionAttributeValues"] = {":at": connected_at}
+    try:
+        dynamodb_client().delete_item(**request)
+    except Exception as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 def remove_memberships(table: str, connection_id: str, rooms: Iterable[str]) -> None:

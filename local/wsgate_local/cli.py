@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("dir", nargs="?", default=".", help="example directory (default: .)")
     local.add_argument("--port", type=int, default=3001, help="port (default 3001; 0 = any)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    local.add_argument(
+        "--http-port",
+        type=int,
+        help="port of the HTTP API when the module sets http_api = true (default: --port + 1)",
+    )
     local.add_argument("--stage", help="stage name (default: the module's stage_name)")
     local.add_argument(
         "--workers",
@@ -169,6 +174,7 @@ async def _run_local(args: argparse.Namespace) -> None:
         log=EventLog(enabled=not args.quiet),
         reload_interval=None if args.no_reload else 1.0,
         faults=Faults(args.faults, args.faults_seed) if args.faults else None,
+        http_port=args.http_port,
     )
     # Signals are caught from here on, so a Ctrl+C during the start is not lost.
     stop = asyncio.Event()
@@ -203,6 +209,8 @@ async def _run_local(args: argparse.Namespace) -> None:
     print(f"  management endpoint  {gateway.endpoint}")
     if gateway.page_url:
         print(f"  page                 {gateway.page_url}")
+    if gateway.http_url:
+        print(f"  HTTP API             {gateway.http_url}")
     routes = ", ".join(config.routes) or "(only $connect, $disconnect, $default)"
     print(f"  routes               {routes}")
     if config.authorizer_handler:

@@ -54,6 +54,8 @@ class GatewayConfig:
     connect_route: bool = True
     default_route: bool = True
     static_dir: Path | None = None
+    #: The module's ``http_api``: serve an HTTP API (payload 2.0) to the same handler.
+    http_api: bool = False
     #: Things the user should know (e.g. a ``var.x`` with no value), printed at start.
     warnings: tuple[str, ...] = ()
     region: str = "us-east-1"
@@ -348,6 +350,8 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
     env = block.get("environment")
     if isinstance(env, dict):
         kwargs["environment"] = {str(k): str(v) for k, v in env.items()}
+    if block.get("http_api") in (True, "true"):
+        kwargs["http_api"] = True
     static = base / "static"
     if static.is_dir():
         kwargs["static_dir"] = static

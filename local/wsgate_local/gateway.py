@@ -10,7 +10,8 @@ DynamoDB and the workers, reload on code changes, stop) and wires the parts, eac
 * :mod:`.delivery`: every write to a client's socket, and server-side closes;
 * :mod:`.management`: the @connections API, over the registry and delivery only;
 * :mod:`.invoker` and :mod:`.pool`: events run in warm worker processes (:mod:`.container`);
-* :mod:`.static`: the static page.
+* :mod:`.static`: the static page;
+* :mod:`.http_api`: the optional HTTP API (``http_api = true``), on a port of its own.
 
 API Gateway's own rules (events, selection, limits, frames) come from :mod:`wsgate.apigw`.
 """
@@ -27,7 +28,7 @@ from aiohttp.typedefs import Handler
 from wsgate.apigw import limits
 from wsgate.apigw import management as wire
 
-from . import management, static
+from . import http_api, management, static
 from .config import GatewayConfig
 from .connections import Connection, Registry
 from .delivery import Delivery
@@ -72,10 +73,14 @@ class Gateway:
         handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
         body_timeout: float = BODY_TIMEOUT_S,
         ttl_interval: float | None = 10.0,
+        http_port: int | None = None,
     ) -> None:
         self.config = config
         self.host = host
         self.port = port
+        #: The HTTP API's port (``http_api = true``): the next port by default, any free one with 0.
+        self.http_port = http_port if http_port is not None else (port + 1 if port else 0)
+        self._http_runner: web.AppRunner | None = None
         self.workers = workers
         self.log = log or EventLog()
         self.reload_interval = reload_interval
@@ -124,6 +129,11 @@ class Gateway:
     @property
     def page_url(self) -> str | None:
         return f"http://{self.host}:{self.port}/" if self.config.static_dir else None
+
+    @property
+    def http_url(self) -> str | None:
+        """The HTTP API's URL when the module sets ``http_api = true``."""
+        return f"http://{self.host}:{self.http_port}/" if self._http_runner is not None else None
 
     @property
     def pool(self) -> WorkerPool | None:
@@ -177,6 +187,12 @@ class Gateway:
         sockets = getattr(site._server, "sockets", None)
         if self.port == 0 and sockets:
             self.port = sockets[0].getsockname()[1]
+        if self.config.http_api:
+            try:
+                await self._start_http_api()
+            except OSError:
+                await self._runner.cleanup()
+                raise
         env = lambda_environment(self.config, self.endpoint, self.dynamo.url)
         pool = WorkerPool(
             self.config.source_dir,
@@ -197,6 +213,22 @@ class Gateway:
         if self.reload_interval:
             self._spawn(self._watch_sources(self.reload_interval))
 
+    async def _start_http_api(self) -> None:
+        app = web.Application(client_max_size=http_api.MAX_BODY_BYTES + 1)
+        app.add_routes(http_api.routes(self.config, self.invoker, self.log))
+        self._http_runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._http_runner.setup()
+        site = web.TCPSite(self._http_runner, self.host, self.http_port)
+        try:
+            await site.start()
+        except OSError:
+            await self._http_runner.cleanup()
+            self._http_runner = None
+            raise
+        sockets = getattr(site._server, "sockets", None)
+        if self.http_port == 0 and sockets:
+            self.http_port = sockets[0].getsockname()[1]
+
     async def stop(self) -> None:
         self._stopping = True
         for conn in list(self.registry.live.values()):
@@ -215,6 +247,8 @@ class Gateway:
             await self.invoker.pool.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._http_runner is not None:
+            await self._http_runner.cleanup()
         await asyncio.to_thread(self.dynamo.stop)
         self.log.flush()
 

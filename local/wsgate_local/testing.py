@@ -126,6 +126,11 @@ class RunningGateway:
         return self.gateway.endpoint
 
     @property
+    def http_url(self) -> str | None:
+        """The HTTP API's URL (``http_api = true`` in the module block), else None."""
+        return self.gateway.http_url
+
+    @property
     def dynamodb_url(self) -> str:
         return self.gateway.dynamo.url
 

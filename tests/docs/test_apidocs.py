@@ -4,13 +4,15 @@ must match variables.tf."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
 from pathlib import Path
 
-import wsgate.rooms
-import wsgate.store
+# By module path: the package attribute `wsgate.rooms` is the Rooms object, not the module.
+rooms_module = importlib.import_module("wsgate.rooms")
+store_module = importlib.import_module("wsgate.store")
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = [sys.executable, str(ROOT / "tools" / "apidocs.py")]
@@ -24,8 +26,8 @@ def test_api_reference_is_current_with_the_docstrings():
 def test_every_public_method_is_documented_with_its_docstring():
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for public, cls in (
-        ("wsgate.connections", wsgate.store.ConnectionStore),
-        ("wsgate.rooms", wsgate.rooms.Rooms),
+        ("wsgate.connections", store_module.ConnectionStore),
+        ("wsgate.rooms", rooms_module.Rooms),
     ):
         for name, member in vars(cls).items():
             if name.startswith("_") or not callable(member):
@@ -47,16 +49,14 @@ def test_check_fails_on_a_stale_reference_and_names_the_fix(tmp_path):
 
 
 def test_readme_key_layout_names_the_prefixes_the_store_writes():
-    import wsgate.rooms as rooms_module
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("#### The connection table's key layout", 1)[1].split("\n### ", 1)[0]
     for prefix in (
-        wsgate.store.CONNECTION_PREFIX,
-        wsgate.store.ROOM_PREFIX,
-        wsgate.store.DIRECTORY_PREFIX,
+        store_module.CONNECTION_PREFIX,
+        store_module.ROOM_PREFIX,
+        store_module.DIRECTORY_PREFIX,
         rooms_module.HISTORY_PREFIX,
     ):
         assert f"`{prefix}<" in layout, f"{prefix} is not in the README's key layout"
-    assert f"`{wsgate.store.META_SK}`" in layout
-    assert f"<0-{wsgate.store.DIRECTORY_SHARDS - 1}>" in layout
+    assert f"`{store_module.META_SK}`" in layout
+    assert f"<0-{store_module.DIRECTORY_SHARDS - 1}>" in layout

@@ -7,8 +7,9 @@ before a block says how it is checked:
   blocks use it); a Python file is also executed once, so it must import and register cleanly.
 * ``<!-- env: dynamodb -->``: the block runs with a local DynamoDB (moto) holding the connection
   table, ``WSGATE_TABLE`` and ``AWS_ENDPOINT_URL_DYNAMODB`` set.
-* ``<!-- pytest -->``: the block is a test module; pytest runs it in the project and it must pass,
-  as on a fresh machine: no AWS variables or ``~/.aws``, no ``PYTHONPATH``.
+* ``<!-- pytest -->``: the block is a test module; pytest runs it in the project and it must pass.
+  ``<!-- pytest: fresh machine -->`` runs it as on a new user's machine: no AWS variables, no
+  ``~/.aws``, no ``PYTHONPATH`` (only the virtualenv on ``PATH``).
 * ``<!-- dry-run: REASON -->``: each ``make TARGET`` line must be a target ``make -n`` accepts.
 * ``<!-- norun: REASON -->``: not run (REASON says why, e.g. it needs an AWS account); shell is
   still syntax-checked and Python still compiled.
@@ -179,7 +180,8 @@ def _check_python(block: Block, project: Path, request: pytest.FixtureRequest) -
     if block.markers.get("env") == "dynamodb":
         env.update(request.getfixturevalue("dynamodb"))
     if "pytest" in block.markers:
-        env = _fresh_machine_env(project)
+        if block.markers["pytest"] == "fresh machine":
+            env = _fresh_machine_env(project)
         test_file = project / f"test_readme_line{block.line}.py"
         test_file.write_text(block.code, encoding="utf-8")
         args = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--rootdir", str(project)]

@@ -1,9 +1,10 @@
 """examples/zappa-migration: Zappa's two announced apps, moved over by their import line only.
 
 ``src/app.py`` is the decorator app and ``src/chatroom.py`` the ``ZappaWebSocketServer`` class
-app (it keeps members in its own DynamoDB table), each with its Flask route. The WebSocket part
-runs under the local gateway with a real WebSocket client; the Flask part answers an HTTP API
-event through the same handler; the Terraform part plans and applies offline.
+app (it keeps members in its own DynamoDB table), each with its Flask route. Both run under the
+local gateway, driven by a real WebSocket client and an HTTP client on its HTTP API; the Flask
+route also answers an HTTP API event given to the handler in-process; the Terraform part plans
+and applies offline.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def applied() -> Iterator[dict[str, Any]]:
     with Terraform(EXAMPLE) as tf:
         tf.plan(variables={"app": "chatroom"})
         outputs = tf.apply(variables={"app": "chatroom"})
-        yield {"outputs": outputs, "state": tf.state()}
+        yield {"outputs": outputs, "state": tf.state(), "workdir": tf.workdir}
 
 
 def _resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -178,7 +179,7 @@ def _resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_one_function_serves_websocket_and_http(applied: dict[str, Any]) -> None:
     res = _resources(applied["state"])
-    function = res["module.ws.aws_lambda_function.this"]
+    function = res["module.ws.aws_lambda_function.dispatcher"]
     assert function["handler"] == "wsgate.compat.zappa.handler"
     env = function["environment"][0]["variables"]
     assert env["WSGATE_ZAPPA_MODULE"] == "chatroom"
@@ -189,6 +190,23 @@ def test_one_function_serves_websocket_and_http(applied: dict[str, Any]) -> None
     out = applied["outputs"]
     assert out["http_api_url"].startswith("https://") and out["http_api_url"].endswith("/")
     assert out["websocket_url"].startswith("wss://") and out["websocket_url"].endswith("/dev")
+
+
+def test_the_zip_carries_both_apps_their_requirements_and_the_compat_layer(
+    applied: dict[str, Any],
+) -> None:
+    import zipfile
+
+    function = _resources(applied["state"])["module.ws.aws_lambda_function.dispatcher"]
+    names = set(zipfile.ZipFile(applied["workdir"] / function["filename"]).namelist())
+    assert {
+        "app.py",
+        "chatroom.py",
+        "wsgate/compat/zappa.py",
+        "wsgate/compat/_zappa_http.py",
+    } <= names
+    # src/requirements.txt: the app's Flask and the WSGI adapter the compat handler imports.
+    assert {"flask/__init__.py", "apig_wsgi/__init__.py", "werkzeug/__init__.py"} <= names
 
 
 def test_the_apps_own_table_is_granted_to_the_function_and_nothing_more(
@@ -213,3 +231,29 @@ def test_the_app_variable_accepts_only_the_two_apps() -> None:
 
     with Terraform(EXAMPLE) as tf, pytest.raises(TerraformError, match="app must be"):
         tf.plan(variables={"app": "flask"})
+
+
+# -- the Flask route under wsgate local (the module's http_api = true) ------------------------
+def test_local_gateway_serves_the_flask_route_on_its_http_api(decorators: Any) -> None:
+    import urllib.request
+
+    assert decorators.http_url is not None
+    with urllib.request.urlopen(decorators.http_url, timeout=30) as response:
+        assert response.status == 200
+        assert json.loads(response.read()) == {"status": "ok"}
+
+
+def test_local_http_api_gives_flasks_404_for_an_unknown_path(decorators: Any) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(decorators.http_url + "nowhere", timeout=30)
+    assert missing.value.code == 404
+
+
+def test_chatroom_serves_http_and_websocket_from_one_gateway(chatroom: Any) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(chatroom.http_url, timeout=30) as response:
+        assert json.loads(response.read()) == {"status": "ok"}

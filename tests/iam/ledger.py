@@ -72,13 +72,17 @@ PLATFORM_GRANTS: dict[str, tuple[set[str], str]] = {
 
 @dataclass(frozen=True)
 class Target:
-    """Where a deployed function's calls go: one example's table and API stage."""
+    """Where a deployed function's calls go: one example's table and API stage, the dispatcher's
+    environment (to find a table the app names by a variable) and the tables in the state."""
 
     region: str
     account: str
     table_arn: str
     execution_arn: str
     stage: str
+    example: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+    tables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,14 +97,22 @@ class Check:
     method: str = ""
     own: bool = True  # the runtime's configured table/endpoint (WSGATE_TABLE/WSGATE_ENDPOINT)
     stage: str = ""
+    env_key: str = ""  # the environment variable that named another table
+    scope: str = "runtime"  # or "example:<name>": that example's own code made the call
+
+    def applies_to(self, t: Target) -> bool:
+        return self.scope == "runtime" or self.scope == f"example:{t.example}"
 
     def arn(self, t: Target) -> str:
         if self.kind == "table":
-            base = (
-                t.table_arn
-                if self.own
-                else f"arn:aws:dynamodb:{t.region}:{t.account}:table/{self.name}"
-            )
+            if self.own:
+                base = t.table_arn
+            else:
+                # The deployed name of the table the app found in its environment.
+                name = dict(t.env).get(self.env_key, self.name) if self.env_key else self.name
+                base = dict(t.tables).get(
+                    name, f"arn:aws:dynamodb:{t.region}:{t.account}:table/{name}"
+                )
             return f"{base}/index/{self.index}" if self.index else base
         if self.kind == "connections":
             stage = t.stage if self.own else self.stage
@@ -123,12 +135,22 @@ def checks_of(record: dict[str, Any]) -> list[Check]:
     """The IAM authorizations AWS makes for one recorded call."""
     service, op = record["service"], record["operation"]
     params = record.get("params") or {}
+    scope = record.get("scope", "runtime")
     if service == "dynamodb":
         own_table = record.get("table_env")
+        env_keys = record.get("table_env_keys") or {}
 
         def table(action: str, name: str | None, index: str = "") -> Check:
             name = name or ""
-            return Check(action, "table", name, index, own=(name == own_table))
+            return Check(
+                action,
+                "table",
+                name,
+                index,
+                own=(name == own_table),
+                env_key=env_keys.get(name, ""),
+                scope=scope,
+            )
 
         if op == "TransactWriteItems":
             return [table(TRANSACT_ACTIONS[k], name) for k, name in params["TransactItems"]]
@@ -150,9 +172,10 @@ def checks_of(record: dict[str, Any]) -> list[Check]:
                 method=CONNECTION_METHODS[op],
                 own=bool(endpoint) and base.rstrip("/") == endpoint,
                 stage=stage,
+                scope=scope,
             )
         ]
-    return [Check(f"{record.get('signing_name') or service}:{op}", "other", "*")]
+    return [Check(f"{record.get('signing_name') or service}:{op}", "other", "*", scope=scope)]
 
 
 def _as_list(value: Any) -> list[str]:
@@ -167,24 +190,31 @@ class Evaluation:
 
 
 def evaluate(
-    policies: dict[str, str], checks: Iterable[Check], target: Target, *, runtime_roles: set[str]
+    policies: dict[str, str],
+    checks: Iterable[Check],
+    target: Target,
+    *,
+    runtime_roles: dict[str, list[str]],
 ) -> Evaluation:
-    """Each check against each runtime role's policy; each grant against the checks.
+    """Each check against each runtime role's policies; each grant against the checks.
 
-    ``policies`` maps a name to a policy JSON; the names in ``runtime_roles`` are the policies of
-    functions that run the wsgate runtime (the dispatcher, a sender), so every check must pass
-    them. Every policy's grants must each be used by some check, or be a platform grant.
+    ``policies`` maps a name to a policy JSON; ``runtime_roles`` maps each role of a function
+    that runs the wsgate runtime (the dispatcher, a sender) to the names of its policies. Every
+    check must be allowed by one policy of each such role and denied by none (IAM's rule for the
+    identity policies of one principal). Every policy's grants must each be used by some check,
+    or be a platform grant.
     """
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
-    resolved = sorted({(c.action, c.arn(target)) for c in checks})
+    resolved = sorted({(c.action, c.arn(target)) for c in checks if c.applies_to(target)})
     out = Evaluation([], [], [])
+    for role, names in sorted(runtime_roles.items()):
+        engines = [IAMPolicy(policies[n]) for n in names]
+        for action, arn in resolved:
+            results = [e.is_action_permitted(action, arn) for e in engines]
+            if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+                out.denied.append((role, action, arn))
     for name, document in sorted(policies.items()):
-        if name in runtime_roles:
-            engine = IAMPolicy(document)
-            for action, arn in resolved:
-                if engine.is_action_permitted(action, arn) != PermissionResult.PERMITTED:
-                    out.denied.append((name, action, arn))
         for statement in _as_list_of_statements(json.loads(document)):
             sid = statement.get("Sid", "")
             actions = _as_list(statement.get("Action"))

@@ -6,10 +6,14 @@ seen through botocore's own event hooks: a ``before-parameter-build`` and a ``be
 handler added to ``botocore.handlers.BUILTIN_HANDLERS``, which every botocore session created
 afterwards registers (the way moto attaches its stubber). The second is wrapped at the class.
 
-A call counts as the runtime's when the ``wsgate`` package is on its stack: the tests' own setup
-calls (creating tables, reading them back) are not what a deployed function does, and the local
-gateway's in-process DynamoDB is not a caller. Each call is one JSON line in
-``$WSGATE_IAM_LEDGER_DIR/<pid>.jsonl``.
+Who made a call is read off the stack, innermost frame first: a frame of the ``wsgate`` package
+makes it the runtime's (``scope`` "runtime"), a frame of an example's handler code
+(``examples/<name>/src``) makes it that example's own (``scope`` "example:<name>", e.g. the
+Zappa app's own table). Anything else is not recorded: the tests' own setup calls (creating
+tables, reading them back) are not what a deployed function does, and the local gateway's
+in-process DynamoDB is not a caller. A table other than ``WSGATE_TABLE`` is recorded with the
+environment variable that named it, so the ledger can find the deployed table. Each call is one
+JSON line in ``$WSGATE_IAM_LEDGER_DIR/<pid>.jsonl``.
 
 Installed by ``tests/conftest.py`` in the test process and, through ``WSGATE_LOCAL_PRELOAD``, by
 the local gateway's worker processes, where the handlers run. Stdlib and botocore only.
@@ -27,17 +31,45 @@ _lock = threading.Lock()
 _installed = False
 #: The directory of the wsgate package (with a trailing separator), set by install().
 _runtime_dir = ""
+#: The examples' directory (with a trailing separator).
+_examples_dir = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples", ""
+)
 
 
-def _runtime_caller() -> str | None:
-    """``wsgate/<file>:<function>`` of the outermost runtime frame on the stack, else None."""
+def _caller() -> tuple[str, str] | None:
+    """(scope, ``<file>:<function>``) of the innermost runtime or example frame, else None."""
     frame: Any = sys._getframe(2)
-    found = None
     while frame is not None:
         name = frame.f_code.co_filename
         if _runtime_dir and name.startswith(_runtime_dir):
-            found = f"wsgate/{name[len(_runtime_dir) :]}:{frame.f_code.co_name}"
+            rest = name[len(_runtime_dir) :]
+            if rest.startswith(f"apigw{os.sep}"):
+                # The API Gateway core the local gateway shares with the runtime: what it calls
+                # (creating the local table, serving @connections) is the emulator's, not a
+                # deployed function's.
+                return None
+            return "runtime", f"wsgate/{rest}:{frame.f_code.co_name}"
+        if name.startswith(_examples_dir):
+            example, _, rest = name[len(_examples_dir) :].partition(os.sep)
+            if rest.startswith(f"src{os.sep}"):
+                return f"example:{example}", f"{rest}:{frame.f_code.co_name}"
         frame = frame.f_back
+    return None
+
+
+def _table_env_keys(params: dict[str, Any]) -> dict[str, str]:
+    """For each table other than WSGATE_TABLE: the environment variable holding its name."""
+    names = set(params.get("RequestItems") or [])
+    names.update(t for _, t in params.get("TransactItems") or [] if isinstance(t, str))
+    if isinstance(params.get("TableName"), str):
+        names.add(params["TableName"])
+    names.discard(os.environ.get("WSGATE_TABLE") or "")
+    found = {}
+    for table in names:
+        keys = sorted(k for k, v in os.environ.items() if v == table and k != "WSGATE_TABLE")
+        if keys:
+            found[table] = keys[0]
     return found
 
 
@@ -75,9 +107,10 @@ def _before_parameter_build(params: Any, model: Any, context: Any, **_: Any) -> 
 
 
 def _before_call(model: Any, params: Any, context: Any, **_: Any) -> None:
-    caller = _runtime_caller()
-    if caller is None:
+    found = _caller()
+    if found is None:
         return
+    scope, caller = found
     service = model.service_model
     api = (context or {}).get("wsgate_ledger_params", {}) if isinstance(context, dict) else {}
     record: dict[str, Any] = {
@@ -86,9 +119,11 @@ def _before_call(model: Any, params: Any, context: Any, **_: Any) -> None:
         "signing_name": service.signing_name,
         "operation": model.name,
         "caller": caller,
+        "scope": scope,
     }
     if service.service_name == "dynamodb":
         record["params"] = _dynamodb_params(api)
+        record["table_env_keys"] = _table_env_keys(record["params"])
     elif service.service_name == "apigatewaymanagementapi":
         record["url"] = params.get("url") if isinstance(params, dict) else None
         record["params"] = {"ConnectionId": api.get("ConnectionId")}
@@ -117,6 +152,7 @@ def _wrap_poster() -> None:
                 "signing_name": _fastsend.SERVICE,
                 "operation": _fastsend.OPERATION,
                 "caller": "wsgate/_fastsend.py:Poster.post",
+                "scope": "runtime",
                 "url": f"{self.endpoint}/@connections/{connection_id}",
                 "params": {"ConnectionId": connection_id},
             }

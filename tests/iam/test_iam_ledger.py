@@ -1,9 +1,10 @@
-"""The IAM ledger: every AWS call the runtime made in the unit and local suites, against the
-policies the module writes, both ways (no call denied, no grant unused), plus parliament's lint.
+"""The IAM ledger: every AWS call the runtime (and an example's own handler code) made in the
+unit, local and example suites, against the policies the module and the examples write, both
+ways (no call denied, no grant unused), plus parliament's lint.
 
 The calls come from ``recorder.py`` (botocore's event hooks and the fast PostToConnection path,
 in the test process and in the local gateway's workers). When this run executed the whole of
-tests/unit and tests/local (``make test``), their records are used; otherwise those suites run
+LEDGER_SUITES (``make test``), their records are used; otherwise those suites run
 here first in a child pytest with a ledger directory of its own. The policies come from an
 offline ``terraform apply`` of each example, read back from the state: exactly what would be
 sent to IAM.
@@ -32,6 +33,8 @@ from tfoffline import Terraform  # noqa: E402
 pytestmark = pytest.mark.slow
 
 EXAMPLES = ["echo", "chat", "authorizer", "notify", "zappa-migration"]
+#: The suites whose runtime calls make up the ledger (tests/conftest.py knows the same list).
+LEDGER_SUITES = ("unit", "local", "examples")
 REGION = "eu-west-1"
 
 
@@ -43,16 +46,8 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     env = {**os.environ, "WSGATE_IAM_LEDGER_DIR": str(directory)}
     env.pop("WSGATE_IAM_LEDGER_COMPLETE", None)
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/unit",
-            "tests/local",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        + [f"tests/{suite}" for suite in LEDGER_SUITES],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -80,34 +75,49 @@ class Deployed:
         state = tf.state()
         self.name = name
         self.policies: dict[str, str] = {}
-        self.trust: dict[str, str] = {}
+        role_of: dict[str, str] = {}  # policy address -> role name
+        tables: dict[str, str] = {}
         ws: dict[str, dict[str, Any]] = {}
         for module in _modules(state["values"]["root_module"]):
             for res in module.get("resources", []):
                 values, address = res["values"], res["address"]
                 if res["type"] == "aws_iam_role_policy":
                     self.policies[address] = values["policy"]
-                elif res["type"] == "aws_iam_role":
-                    self.trust[address] = values["assume_role_policy"]
+                    role_of[address] = values["role"]
+                elif res["type"] == "aws_dynamodb_table":
+                    tables[values["name"]] = values["arn"]
                 if address.startswith("module.ws.") and res["mode"] == "managed":
                     ws[f"{res['type']}.{res['name']}"] = values
+        dispatcher = ws["aws_lambda_function.dispatcher"]
         self.target = ledger.Target(
             region=REGION,
             account="123456789012",
             table_arn=ws["aws_dynamodb_table.this"]["arn"],
             execution_arn=ws["aws_apigatewayv2_api.this"]["execution_arn"],
             stage=ws["aws_apigatewayv2_stage.this"]["name"],
+            example=name,
+            env=tuple(sorted(dispatcher["environment"][0]["variables"].items())),
+            tables=tuple(sorted(tables.items())),
         )
-        # Functions that run the wsgate runtime against this API: the dispatcher, and any
-        # function given the module's sender_policy_json (the notify example's notifier).
-        sender = json.loads(tf.outputs().get("sender_policy_json") or "null")
+        # Roles of functions that run the wsgate runtime against this API, with all their
+        # inline policies: the dispatcher's (the module's and any the example adds, such as the
+        # Zappa app's own table), and any role given the module's sender_policy_json (its
+        # ManageConnections statement; the notify example's notifier).
+        roles: dict[str, list[str]] = {}
+        for address, role in role_of.items():
+            roles.setdefault(role, []).append(address)
+        dispatcher_role = ws["aws_iam_role.dispatcher"]["name"]
         self.runtime = {
-            a
-            for a, doc in self.policies.items()
-            if a.startswith("module.ws.aws_iam_role_policy.dispatcher")
-            or (sender is not None and json.loads(doc) == sender)
-            or a.endswith("notifier_send")
+            role: names
+            for role, names in roles.items()
+            if role == dispatcher_role or any(_sends(self.policies[a]) for a in names)
         }
+
+
+def _sends(policy: str) -> bool:
+    """Whether a policy is the module's sender policy (its ManageConnections statement)."""
+    statements = json.loads(policy)["Statement"]
+    return any(s.get("Sid") == "ManageConnections" for s in statements)
 
 
 def _modules(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -132,6 +142,7 @@ def test_the_recorder_sees_every_path_to_aws(records):
     vias = {r["via"] for r in records}
     assert vias == {"botocore", "fastsend"}
     assert len({r["pid"] for r in records}) > 1, "nothing recorded in a worker process"
+    assert any(r["scope"].startswith("example:") for r in records), "no example's own call"
     operations = {r["operation"] for r in records}
     for op in ("PostToConnection", "GetConnection", "DeleteConnection", "BatchGetItem"):
         assert op in operations

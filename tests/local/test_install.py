@@ -4,6 +4,7 @@ and browser tools of [dev]."""
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import os
 import re
 import subprocess
 
@@ -42,8 +43,15 @@ def test_the_local_extra_pulls_in_no_dev_tool():
 
 
 def test_make_demo_installs_the_local_extra_only():
+    # Under `make test` the parent make's MAKEFLAGS/MAKELEVEL would add its own lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     plan = subprocess.run(
-        ["make", "-n", "-B", "demo"], capture_output=True, text=True, cwd=ROOT, check=True
+        ["make", "--no-print-directory", "-n", "-B", "demo"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env=env,
     ).stdout
     assert "pip install --quiet -e '.[local]'" in plan
     assert ".[dev]" not in plan

@@ -42,7 +42,7 @@ def test_http_api_is_an_http_api_with_one_default_route_to_the_dispatcher(stack:
     assert integration["integration_type"] == "AWS_PROXY"
     assert integration["payload_format_version"] == "2.0"
     # The same function as the WebSocket API's integration.
-    assert integration["integration_uri"] == res["aws_lambda_function.this"]["invoke_arn"]
+    assert integration["integration_uri"] == res["aws_lambda_function.dispatcher"]["invoke_arn"]
     assert (
         integration["integration_uri"]
         == res["aws_apigatewayv2_integration.this"]["integration_uri"]
@@ -70,7 +70,7 @@ def test_lambda_permission_allows_only_this_http_apis_default_route(stack: Stack
     api = res["aws_apigatewayv2_api.http[0]"]
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["action"] == "lambda:InvokeFunction"
-    assert permission["function_name"] == res["aws_lambda_function.this"]["function_name"]
+    assert permission["function_name"] == res["aws_lambda_function.dispatcher"]["function_name"]
     assert permission["source_arn"] == f"{api['execution_arn']}/*/$default"
     # The WebSocket API keeps its own, separate permission.
     assert res["aws_lambda_permission.dispatcher"]["source_arn"] != permission["source_arn"]

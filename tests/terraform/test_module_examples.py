@@ -151,7 +151,7 @@ def test_authorizer_reads_its_key_from_parameter_store_with_iam_for_that_paramet
     assert auth_env["variables"]["JWT_PUBLIC_KEY_PARAMETER"] == param["name"]
     # The key is in no function's environment, and the dispatcher gets none of the
     # authorizer's settings.
-    dispatcher_env = ex.applied("module.ws.aws_lambda_function.this")["environment"][0]
+    dispatcher_env = ex.applied("module.ws.aws_lambda_function.dispatcher")["environment"][0]
     for env in (auth_env["variables"], dispatcher_env["variables"]):
         assert not [v for v in env.values() if "BEGIN PUBLIC KEY" in v]
     assert not [k for k in dispatcher_env["variables"] if k.startswith("JWT_")]
@@ -248,7 +248,7 @@ def test_example_function_uploads_its_src_byte_for_byte_with_the_runtime(example
     import zipfile
 
     ex = example(name)
-    function = ex.applied("module.ws.aws_lambda_function.this")
+    function = ex.applied("module.ws.aws_lambda_function.dispatcher")
     excludes = [re.compile(p) for p in ex.module_default("source_excludes")]
     src = REPO_ROOT / "examples" / name / "src"
     expected = {

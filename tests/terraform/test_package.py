@@ -140,7 +140,7 @@ def app_config(tmp_path: Path) -> Iterator[Callable[..., Terraform]]:
         tf.cleanup()
 
 
-def applied_zip(tf: Terraform, address: str = "module.ws.aws_lambda_function.this") -> Path:
+def applied_zip(tf: Terraform, address: str = "module.ws.aws_lambda_function.dispatcher") -> Path:
     """The zip the applied function names (relative paths are relative to the root module)."""
     for res in tf.state()["values"]["root_module"]["child_modules"][0]["resources"]:
         if res["address"] == address:
@@ -208,7 +208,7 @@ def test_authorizer_example_ships_compiled_wheels_for_its_architecture(
 ):
     tf = terraform_config("examples/authorizer")
     tf.apply(variables={"jwt_public_key": PUBLIC_KEY, "architecture": architecture})
-    for function in ("this", "authorizer[0]"):
+    for function in ("dispatcher", "authorizer[0]"):
         path = applied_zip(tf, f"module.ws.aws_lambda_function.{function}")
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -267,7 +267,7 @@ def test_unchanged_app_plans_no_changes_and_a_changed_file_updates_the_functions
         if r["change"]["actions"] != ["no-op"]
     }
     assert sorted(changed["module.ws.terraform_data.package"]) == ["create", "delete"]
-    assert changed["module.ws.aws_lambda_function.this"] == ["update"]
+    assert changed["module.ws.aws_lambda_function.dispatcher"] == ["update"]
     second = tf.apply()
     assert second["package"]["source_code_hash"] != first["package"]["source_code_hash"]
     with zipfile.ZipFile(applied_zip(tf)) as zf:
@@ -386,7 +386,7 @@ def test_package_above_50_mb_goes_through_s3_when_a_bucket_is_given(app_config):
         for r in tf.state()["values"]["root_module"]["child_modules"][0]["resources"]
     }
     obj = resources["module.ws.aws_s3_object.package[0]"]
-    function = resources["module.ws.aws_lambda_function.this"]
+    function = resources["module.ws.aws_lambda_function.dispatcher"]
     assert obj["bucket"] == "my-artifacts"
     assert obj["key"] == "wsgate/" + Path(out["package"]["filename"]).name
     assert obj["etag"] == hashlib.md5((tf.workdir / obj["source"]).read_bytes()).hexdigest()

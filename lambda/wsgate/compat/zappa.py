@@ -47,6 +47,8 @@ from typing import Any, ClassVar, TypeVar
 
 from .. import ConfigurationError, Gone
 from . import _zappa_http
+from ._zappa_lambda import LambdaHandler
+from ._zappa_store import forget, remember
 
 __all__ = [
     "ENV_REQUEST_DOMAIN_NAME",
@@ -298,7 +300,7 @@ def send_message(connection_id: Any, data: Any) -> None:
         response = getattr(exc, "response", None)
         code = response.get("Error", {}).get("Code") if isinstance(response, Mapping) else None
         if code == "GoneException":
-            _forget(connection_id)
+            forget(connection_id)
             raise _gone_error(exc, connection_id) from exc
         raise
 
@@ -359,20 +361,20 @@ def dispatch_websocket(event: Mapping[str, Any], context: Any) -> Any:
     route_key = request_context.get("routeKey") or DEFAULT
     fn = _registry.get(DISCONNECT) if route_key == DISCONNECT else get_handler(route_key)
     connection_id = request_context.get("connectionId")
-    stored = route_key == CONNECT and _remember(event, connection_id)
+    stored = route_key == CONNECT and remember(event, connection_id)
     try:
         result = None if fn is None else _call(fn, event, context)
     except BaseException:
         if stored:
-            _forget(connection_id)
+            forget(connection_id)
         raise
     finally:
         if route_key == DISCONNECT:
-            _forget(connection_id)
+            forget(connection_id)
     if result is None:
         return {"statusCode": 200}
     if stored and isinstance(result, Mapping) and not _accepted(result):
-        _forget(connection_id)
+        forget(connection_id)
     return result
 
 
@@ -381,37 +383,6 @@ def _accepted(result: Mapping[str, Any]) -> bool:
         return 200 <= int(result.get("statusCode", 200)) < 300
     except (TypeError, ValueError):
         return False
-
-
-def _remember(event: Mapping[str, Any], connection_id: Any) -> bool:
-    """Record a new connection when a connection table is configured."""
-    if not isinstance(connection_id, str) or not os.environ.get("WSGATE_TABLE", "").strip():
-        return False
-    from .. import connections
-
-    context = event.get("requestContext") or {}
-    identity = context.get("identity")
-    authorizer = context.get("authorizer")
-    principal = authorizer.get("principalId") if isinstance(authorizer, Mapping) else None
-    connections.put(
-        connection_id,
-        connected_at=context.get("connectedAt"),
-        identity=dict(identity) if isinstance(identity, Mapping) else None,
-        principal=principal if isinstance(principal, str) else None,
-    )
-    return True
-
-
-def _forget(connection_id: Any) -> None:
-    """Remove a connection and its rooms from the table, if one is configured; never raises."""
-    if not isinstance(connection_id, str) or not os.environ.get("WSGATE_TABLE", "").strip():
-        return
-    try:
-        from .. import connections
-
-        connections.delete(connection_id)
-    except Exception:
-        _log.exception("could not remove connection %s from the table", connection_id)
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> Any:
@@ -424,56 +395,6 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
 
 #: Zappa's generated handler is named ``lambda_handler``; both names work.
 lambda_handler = handler
-
-
-class LambdaHandler:
-    """Zappa's ``LambdaHandler``, configured by a settings module instead of the environment.
-
-    ``LambdaHandler("zappa_settings").handler(event, context)`` reads ``API_STAGE``,
-    ``APP_MODULE``/``APP_FUNCTION`` and ``WEBSOCKET_HANDLER_MODULE`` from the module, the way
-    Zappa's generated ``zappa_settings.py`` configures it; tests written against Zappa's handler
-    run unchanged. One instance per process, as in Zappa.
-    """
-
-    __instance: ClassVar[LambdaHandler | None] = None
-    settings: ClassVar[Any] = None
-    settings_name: ClassVar[str | None] = None
-
-    def __new__(cls, settings_name: str = "zappa_settings", session: Any = None) -> LambdaHandler:
-        if LambdaHandler.__instance is None:
-            LambdaHandler.__instance = object.__new__(cls)
-        return LambdaHandler.__instance
-
-    def __init__(self, settings_name: str = "zappa_settings", session: Any = None) -> None:
-        if self.settings is not None:
-            return
-        settings = importlib.import_module(settings_name)
-        type(self).settings = settings
-        type(self).settings_name = settings_name
-        stage = getattr(settings, "API_STAGE", None)
-        if stage:
-            os.environ[ENV_STAGE] = stage
-        for key, value in (getattr(settings, "ENVIRONMENT_VARIABLES", None) or {}).items():
-            os.environ[str(key)] = str(value)
-        self.app_function: str | None = None
-        app_module = getattr(settings, "APP_MODULE", None)
-        app_function = getattr(settings, "APP_FUNCTION", None)
-        if app_module and app_function:
-            self.app_function = f"{app_module}.{app_function}"
-            importlib.import_module(app_module)  # Zappa loads the app when the handler starts
-        ws_module = getattr(settings, "WEBSOCKET_HANDLER_MODULE", None)
-        if ws_module:
-            _import_handler_module(ws_module)
-
-    def handler(self, event: Mapping[str, Any], context: Any) -> Any:
-        """Dispatch one event: WebSocket to the registry, HTTP to the app."""
-        if is_websocket_event(event):
-            return dispatch_websocket(event, context)
-        return _zappa_http.handle(event, context, self.app_function)
-
-    @classmethod
-    def lambda_handler(cls, event: Mapping[str, Any], context: Any) -> Any:
-        return cls().handler(event, context)
 
 
 def _reset() -> None:
