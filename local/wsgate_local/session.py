@@ -94,7 +94,8 @@ class Session:
                             "throttled: not handled, no frame sent",
                         )
                         continue
-                    await conn.inbox.put((msg.data, route))
+                    if not await self._enqueue(conn, (msg.data, route), dispatching):
+                        break
                 elif msg.type == WSMsgType.BINARY:
                     client_status = (limits.CLOSE_UNSUPPORTED_DATA, "")
                     self.delivery.close(conn, limits.CLOSE_UNSUPPORTED_DATA, "")
@@ -115,8 +116,23 @@ class Session:
                 with contextlib.suppress(Exception):
                     await ws.close()
         status = conn.server_close or client_status
-        await conn.inbox.put(None)
         self.spawn(self._disconnect(conn, dispatching, status))
+
+    @staticmethod
+    async def _enqueue(
+        conn: Connection, item: tuple[str, str | None] | None, dispatching: asyncio.Task[None]
+    ) -> bool:
+        """Queue ``item`` for the dispatcher, waiting while the inbox is full (the socket is
+        not read meanwhile). False when the dispatcher has ended (the gateway is stopping)."""
+        if not conn.inbox.full():
+            conn.inbox.put_nowait(item)
+            return True
+        put = asyncio.ensure_future(conn.inbox.put(item))
+        await asyncio.wait({put, dispatching}, return_when=asyncio.FIRST_COMPLETED)
+        if put.done():
+            return True
+        put.cancel()
+        return False
 
     async def _dispatch(self, conn: Connection) -> None:
         """Run the connection's messages through the handler, in order, one at a time."""
@@ -136,6 +152,7 @@ class Session:
         self, conn: Connection, dispatching: asyncio.Task[None], status: tuple[int, str]
     ) -> None:
         """``$disconnect`` after the last message has been handled (best effort, result ignored)."""
+        await self._enqueue(conn, None, dispatching)
         await asyncio.gather(dispatching, return_exceptions=True)
         if self.stopping():
             return
