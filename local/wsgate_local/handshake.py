@@ -47,8 +47,12 @@ def upgrade_refusal(request: web.Request) -> web.Response | None:
             headers={"Sec-WebSocket-Version": WEBSOCKET_VERSION},
             text=f"Unsupported Sec-WebSocket-Version {version!r}: only 13 is spoken\n",
         )
+    # The key, Connection and Upgrade checks. Offering aiohttp the client's own subprotocols
+    # keeps it from logging them (one may carry a token) as "not overlapping".
+    offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    protocols = tuple(p.strip() for p in offered.split(",") if p.strip())
     try:
-        GatewayWebSocket()._handshake(request)  # the key, Connection and Upgrade checks
+        GatewayWebSocket(protocols=protocols)._handshake(request)
     except web.HTTPException as exc:
         return web.Response(status=exc.status, text=(exc.text or exc.reason) + "\n")
     return None
