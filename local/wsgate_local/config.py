@@ -43,6 +43,14 @@ class GatewayConfig:
     #: The function's memory in MB (the module's ``memory_size``, default 256): the worker is
     #: killed when its resident memory goes over it, as Lambda kills the function.
     memory_size: int = 256
+    #: The functions' own ``timeout`` and ``authorizer_timeout`` in seconds (the module's
+    #: defaults): Lambda ends an invocation there, whatever API Gateway's integration timeout.
+    timeout_s: float = 29.0
+    authorizer_timeout_s: float = 29.0
+    #: The stage's default route throttling (``throttling_burst_limit``/``_rate_limit``, the
+    #: module's defaults): a token bucket per route, ``$connect`` included.
+    throttling_burst_limit: int = 500
+    throttling_rate_limit: float = 1000.0
     environment: dict[str, str] = field(default_factory=dict)
     #: The module always creates $connect and $default routes; these switches exist to emulate
     #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).
@@ -331,6 +339,19 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
             kwargs["memory_size"] = int(block["memory_size"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{main_tf}: `memory_size` must be a number of MB") from exc
+    for key, field_name, kind in (
+        ("timeout", "timeout_s", float),
+        ("authorizer_timeout", "authorizer_timeout_s", float),
+        ("throttling_burst_limit", "throttling_burst_limit", int),
+        ("throttling_rate_limit", "throttling_rate_limit", float),
+    ):
+        if block.get(key) is not None:
+            try:
+                kwargs[field_name] = kind(block[key])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{main_tf}: `{key}` must be a number") from exc
+            if kwargs[field_name] <= 0:
+                raise ConfigError(f"{main_tf}: `{key}` must be greater than 0")
     if "requirements_file" in block:
         req = block["requirements_file"]
         kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None

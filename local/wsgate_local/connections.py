@@ -14,6 +14,9 @@ from wsgate.apigw.management import connection_document
 from .websocket import GatewayWebSocket
 
 CONNECTING, OPEN, CLOSED = "connecting", "open", "closed"
+#: Messages read from a client and not yet handled. When the handler falls behind, the gateway
+#: stops reading that socket (TCP pushes back on the client) instead of queueing without bound.
+INBOX_LIMIT = 16
 
 
 @dataclass
@@ -28,7 +31,10 @@ class Connection:
     #: Set when the gateway closes the connection itself (DeleteConnection, timeouts):
     #: the code and reason reported in $disconnect.
     server_close: tuple[int, str] | None = None
-    inbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    #: (body, route) of each message read and not yet handled; None ends the queue.
+    inbox: asyncio.Queue[tuple[str, str | None] | None] = field(
+        default_factory=lambda: asyncio.Queue(INBOX_LIMIT)
+    )
 
     @property
     def connection_id(self) -> str:

@@ -31,16 +31,22 @@ class Dispatcher:
         self.delivery = delivery
         self.log = log
 
-    async def message(self, conn: Connection, body: str) -> None:
-        """Handle one message from ``conn``'s client."""
-        started = time.perf_counter()
+    def route(self, body: str) -> str | None:
+        """The route key of a message (None: no route and no ``$default``)."""
         config = self.config
-        route = select_route(
+        return select_route(
             config.route_selection_expression,
             body,
             config.route_keys,
             has_default=config.default_route,
         )
+
+    async def message(self, conn: Connection, body: str, route: str | None = None) -> None:
+        """Handle one message from ``conn``'s client (``route``: already selected)."""
+        started = time.perf_counter()
+        config = self.config
+        if route is None:
+            route = self.route(body)
         request_id = events.new_id()
         cid = conn.connection_id
         if route is None:

@@ -1,8 +1,13 @@
 """DynamoDB for the local gateway: moto's server on 127.0.0.1, in this process, on a free port.
 
-The table is created with the schema the Terraform module declares (:mod:`wsgate.apigw.table`).
-Like the @connections API it serves only a loopback ``Host`` and SigV4-shaped requests (any SDK;
-see :mod:`.loopback`), and moto's permissive CORS headers are removed from its answers.
+The table is created with the schema the Terraform module declares (:mod:`wsgate.apigw.table`),
+time to live included. Like the @connections API it serves only a loopback ``Host`` and
+SigV4-shaped requests (any SDK; see :mod:`.loopback`), and moto's permissive CORS headers are
+removed from its answers. moto stores the TTL setting but never expires anything, so a sweep here
+deletes items whose ``ttl`` (epoch seconds) has passed, as DynamoDB does: lazily, in the
+background ("typically within a few days" on AWS; every ``ttl_interval`` seconds here), and an
+expired item that has not been swept yet can still be read (DynamoDB Developer Guide, "How
+DynamoDB Time to Live (TTL) works").
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from typing import Any
 
 from wsgate.apigw import table
@@ -27,11 +33,16 @@ _LOCK = threading.Lock()
 class LocalDynamo:
     """A running moto server holding the connection table."""
 
-    def __init__(self, table_name: str, region: str = "us-east-1") -> None:
+    def __init__(
+        self, table_name: str, region: str = "us-east-1", ttl_interval: float | None = 10.0
+    ) -> None:
         self.table_name = table_name
         self.region = region
+        self.ttl_interval = ttl_interval
         self._server: Any = None
         self._registered = False
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
         self.url = ""
 
     def reserve(self) -> str:
@@ -55,7 +66,56 @@ class LocalDynamo:
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         self.create_table()
+        if self.ttl_interval:
+            self._stop.clear()
+            self._sweeper = threading.Thread(
+                target=self._sweep_forever, name="wsgate-ttl", daemon=True
+            )
+            self._sweeper.start()
         return self.url
+
+    def expire(self, now: float | None = None) -> int:
+        """Delete every item whose ``ttl`` is before ``now`` (default: the time); returns how
+        many. An item whose ``ttl`` was refreshed meanwhile is kept (the delete is conditional)."""
+        client = self.client()
+        cutoff = int(time.time() if now is None else now)
+        names = {"#t": table.TTL_ATTRIBUTE}
+        values = {":now": {"N": str(cutoff)}}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "#t < :now",
+            "ProjectionExpression": f"{table.HASH_KEY}, {table.RANGE_KEY}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        deleted = 0
+        while True:
+            page = client.scan(**request)
+            for key in page.get("Items", []):
+                try:
+                    client.delete_item(
+                        TableName=self.table_name,
+                        Key=key,
+                        ConditionExpression="#t < :now",
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=values,
+                    )
+                    deleted += 1
+                except client.exceptions.ConditionalCheckFailedException:
+                    pass
+            if "LastEvaluatedKey" not in page:
+                return deleted
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _sweep_forever(self) -> None:
+        assert self.ttl_interval
+        while not self._stop.wait(self.ttl_interval):
+            try:
+                self.expire()
+            except Exception as exc:  # the server stopping, or a table being recreated
+                if self._stop.is_set():
+                    return
+                logging.getLogger("wsgate.local").debug("TTL sweep failed: %s", exc)
 
     def client(self) -> Any:
         import boto3
@@ -85,6 +145,10 @@ class LocalDynamo:
         table.create_connection_table(client, self.table_name)
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._sweeper is not None:
+            self._sweeper.join(5)
+            self._sweeper = None
         with _LOCK:
             if self._registered:
                 self._registered = False

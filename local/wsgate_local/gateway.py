@@ -24,7 +24,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from wsgate.apigw import limits
+from wsgate.apigw import management as wire
 
 from . import http_api, management, static
 from .config import GatewayConfig
@@ -39,6 +41,14 @@ from .handshake import Handshake
 from .invoker import Invoker
 from .pool import WorkerPool
 from .session import Session
+from .throttle import StageThrottle
+
+#: How long a connection may take to send a whole request (an upgrade included), and a request
+#: its body: what a front door such as a load balancer or nginx enforces (nginx's
+#: client_header_timeout and client_body_timeout). API Gateway does not publish its values;
+#: these are short enough that half-open or stalled requests do not pile up.
+HANDSHAKE_TIMEOUT_S = 10.0
+BODY_TIMEOUT_S = 10.0
 
 
 class HandlerLoadError(Exception):
@@ -60,6 +70,9 @@ class Gateway:
         log: EventLog | None = None,
         reload_interval: float | None = 1.0,
         faults: Faults | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
+        body_timeout: float = BODY_TIMEOUT_S,
+        ttl_interval: float | None = 10.0,
         http_port: int | None = None,
     ) -> None:
         self.config = config
@@ -72,16 +85,19 @@ class Gateway:
         self.log = log or EventLog()
         self.reload_interval = reload_interval
         self.faults = faults
+        self.handshake_timeout = handshake_timeout
+        self.body_timeout = body_timeout
         self.registry = Registry()
-        self.dynamo = LocalDynamo(config.table_name, config.region)
+        self.dynamo = LocalDynamo(config.table_name, config.region, ttl_interval=ttl_interval)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         # Events wait in the invoker until DynamoDB and the workers are up: the port is bound
         # earlier, so "port in use" is reported at once.
-        self.invoker = Invoker(config.integration_timeout_ms, self.log)
+        self.invoker = Invoker(config, self.log)
         self.delivery = Delivery(self._spawn)
-        self.handshake = Handshake(config, self.invoker, self.registry, self.log)
+        self.throttle = StageThrottle(config.throttling_burst_limit, config.throttling_rate_limit)
+        self.handshake = Handshake(config, self.invoker, self.registry, self.log, self.throttle)
         self.session = Session(
             invoker=self.invoker,
             dispatcher=Dispatcher(config, self.invoker, self.delivery, self.log),
@@ -93,6 +109,7 @@ class Gateway:
             idle_timeout=idle_timeout,
             max_duration=max_duration,
             faults=faults,
+            throttle=self.throttle,
         )
 
     # -- where it listens ---------------------------------------------------------------------
@@ -134,7 +151,9 @@ class Gateway:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * limits.MAX_POST_BYTES)
+        app = web.Application(
+            client_max_size=4 * limits.MAX_POST_BYTES, middlewares=[self._bounded_body]
+        )
         app.add_routes(
             management.routes(
                 self.stage,
@@ -152,7 +171,14 @@ class Gateway:
 
     async def start(self) -> None:
         """Start DynamoDB, bind the port, start the workers (raises HandlerLoadError)."""
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        # A connection must send a whole request within the handshake timeout, and an idle
+        # keep-alive one is closed after it too (aiohttp's keep-alive timer covers both).
+        self._runner = web.AppRunner(
+            self._app(),
+            access_log=None,
+            handle_signals=False,
+            keepalive_timeout=self.handshake_timeout,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         try:
@@ -246,6 +272,29 @@ class Gateway:
                 last = now
                 self.invoker.pool.reload()
                 self.log.write("source changed: reloading workers")
+
+    @web.middleware
+    async def _bounded_body(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Read a request's body before its handler runs, within ``body_timeout`` (408 after),
+        and refuse at once a ``Content-Length`` over the largest PostToConnection (413), as a
+        front door does, instead of waiting for bytes that may never come."""
+        if request.body_exists:
+            if (request.content_length or 0) > limits.MAX_POST_BYTES:
+                headers, body = wire.error_answer(
+                    413, wire.payload_too_large_message(limits.MAX_POST_BYTES)
+                )
+                refused = web.Response(status=413, headers=headers, body=body)
+                refused.force_close()
+                return refused
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    await request.read()  # kept by aiohttp: the handler reads it again
+            except TimeoutError:
+                self.log.write(f"{request.method} {request.path}: no whole body in time (408)")
+                late = web.Response(status=408, text="Request body not received in time\n")
+                late.force_close()
+                return late
+        return await handler(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         opened = await self.handshake.open(request, self.port)

@@ -3,6 +3,13 @@
 :class:`Invoker` hands events to the worker pool once the gateway is ready (an event that arrives
 while DynamoDB and the workers are still starting waits for them) and writes what went wrong to
 the console.
+
+Two clocks apply, as on AWS. API Gateway waits for the integration at most
+``integration_timeout_ms`` (the wait for a free worker included: on AWS a throttled Lambda makes
+API Gateway wait too), then answers ``Endpoint request timed out``; the invocation is not
+cancelled and runs on until it returns or reaches the function's own ``timeout``, where Lambda
+ends it with ``Task timed out`` (SEMANTICS §6.1; Lambda has no call that cancels a running
+synchronous invocation). So a handler that posts after the integration timeout still delivers.
 """
 
 from __future__ import annotations
@@ -10,15 +17,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from .config import GatewayConfig
 from .eventlog import EventLog
 from .pool import Outcome, WorkerPool
 
 
 class Invoker:
-    """``await invoke(event)`` runs one event in a worker with the integration timeout."""
+    """``await invoke(event)`` runs one event in a worker with API Gateway's and Lambda's
+    timeouts (from ``config``)."""
 
-    def __init__(self, timeout_ms: int, log: EventLog) -> None:
-        self.timeout_ms = timeout_ms
+    def __init__(self, config: GatewayConfig, log: EventLog) -> None:
+        self.timeout_ms = config.integration_timeout_ms
+        self.function_timeout_s = config.timeout_s
+        self.authorizer_timeout_s = config.authorizer_timeout_s
         self.log = log
         self.pool: WorkerPool | None = None
         self._ready = asyncio.Event()
@@ -34,11 +45,37 @@ class Invoker:
             await self._ready.wait()
         assert self.pool is not None
         request_id = event["requestContext"]["requestId"]
-        return await self.pool.invoke(event, self.timeout_ms, request_id, kind=kind)
+        timeout_s = self.authorizer_timeout_s if kind == "authorize" else self.function_timeout_s
+        route = event["requestContext"].get("routeKey", "")
+
+        def late(outcome: Outcome) -> None:
+            # API Gateway stopped waiting long ago; Lambda's own log still has the outcome.
+            ended = "returned" if outcome.kind == "ok" else outcome.kind
+            self.log.write(
+                f"{route} {request_id}: the function {ended} after the integration timeout"
+                + (f" ({outcome.error_message})" if outcome.error_message else "")
+            )
+            if outcome.kind != "ok":
+                self.report(outcome)
+
+        return await self.pool.invoke(
+            event,
+            request_id,
+            wait_s=self.timeout_ms / 1000,
+            timeout_s=timeout_s,
+            kind=kind,
+            on_late=late,
+        )
 
     def report(self, outcome: Outcome) -> None:
         """Write a failed invocation to the console: the handler's traceback, or what broke."""
         if outcome.kind == "error" and outcome.trace:
             self.log.write(outcome.trace.rstrip())
-        elif outcome.kind in ("crash", "timeout"):
-            self.log.write(f"worker {outcome.kind}: {outcome.error_message}; replaced")
+        elif outcome.kind == "error" and outcome.error_type == "Sandbox.Timedout":
+            self.log.write(f"function timeout: {outcome.error_message}; worker replaced")
+        elif outcome.kind == "crash":
+            self.log.write(f"worker crash: {outcome.error_message}; replaced")
+        elif outcome.kind == "timeout":
+            self.log.write(
+                f"integration timeout after {self.timeout_ms} ms: {outcome.error_message}"
+            )

@@ -2,7 +2,8 @@
 
 Each worker runs one event at a time; the pool bounds concurrency to its size. Events travel over
 the worker's pipes (no process per event). A worker that dies mid-event is replaced and the
-caller learns it crashed; one that overruns the integration timeout is killed and replaced.
+caller learns it crashed. The caller stops waiting at the integration timeout, but the event runs
+on until the function's own timeout, when the worker is killed and replaced (Lambda's timeout).
 ``reload()`` swaps every worker for a fresh one (busy ones once they finish), picking up new code.
 """
 
@@ -14,6 +15,7 @@ import contextlib
 import json
 import struct
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,20 @@ class Outcome:
     trace: str = ""
     #: What the raised exception replaced, if anything (an authorizer's refusal reason).
     cause: str = ""
+
+
+def function_timed_out(request_id: str, timeout_s: float) -> Outcome:
+    """Lambda's error for an invocation that reached the function's ``timeout``: the sandbox is
+    stopped and the invocation fails with ``Sandbox.Timedout`` (AWS Lambda Developer Guide,
+    "Troubleshoot invocation issues": timeouts), its message as Lambda writes it, e.g.
+    ``2020-11-10T05:46:57.874Z 160788cd-… Task timed out after 3.07 seconds``
+    (alexa-samples/skill-sample-nodejs-smarthome-switch#18)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    return Outcome(
+        "error",
+        error_message=f"{stamp} {request_id} Task timed out after {timeout_s:.2f} seconds",
+        error_type="Sandbox.Timedout",
+    )
 
 
 class Worker:
@@ -74,7 +90,7 @@ class Worker:
         except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
             self.kill()
             if timed_out:
-                return Outcome("timeout", error_message="Task timed out")
+                return function_timed_out(str(request.get("requestId", "")), timeout_s)
             code = self.proc.returncode
             return Outcome("crash", error_message=f"worker exited (status {code})")
         finally:
@@ -131,7 +147,7 @@ class WorkerPool:
         self._idle: list[Worker] = []
         self._waiters: collections.deque[asyncio.Future[Worker]] = collections.deque()
         self._all: set[Worker] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.last_load_error: str | None = None
         self._on_load_error = on_load_error
@@ -223,17 +239,54 @@ class WorkerPool:
         task.add_done_callback(self._tasks.discard)
 
     async def invoke(
-        self, event: dict[str, Any], timeout_ms: int, request_id: str, kind: str = "invoke"
+        self,
+        event: dict[str, Any],
+        request_id: str,
+        *,
+        wait_s: float,
+        timeout_s: float,
+        kind: str = "invoke",
+        on_late: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
-        """Run ``event`` through the handler (``kind="authorize"``: the authorizer)."""
-        worker = await self._acquire()
+        """Run ``event`` through the handler (``kind="authorize"``: the authorizer).
+
+        The caller (API Gateway) waits at most ``wait_s`` seconds, counting the wait for a free
+        worker, and then gets a ``timeout`` outcome. The invocation itself is not cancelled: as
+        in Lambda, it runs on until it returns or reaches the function's ``timeout_s``, and then
+        ``on_late`` gets how it ended. A caller cancelled meanwhile does not stop it either.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
         try:
-            outcome = await worker.call(
-                {"kind": kind, "event": event, "timeoutMs": timeout_ms, "requestId": request_id},
-                timeout_ms / 1000,
-            )
+            worker = await asyncio.wait_for(self._acquire(), wait_s)
+        except TimeoutError:
+            return Outcome("timeout", error_message="no free worker within the integration timeout")
+        request = {
+            "kind": kind,
+            "event": event,
+            "timeoutMs": int(timeout_s * 1000),
+            "requestId": request_id,
+        }
+        run = loop.create_task(self._run(worker, request, timeout_s))
+        self._tasks.add(run)
+        run.add_done_callback(self._tasks.discard)
+        done, _ = await asyncio.wait({run}, timeout=max(0.0, deadline - loop.time()))
+        if run in done:
+            return run.result()
+        if on_late is not None:
+
+            def late(task: asyncio.Task[Outcome]) -> None:
+                if not task.cancelled() and task.exception() is None:
+                    on_late(task.result())
+
+            run.add_done_callback(late)
+        return Outcome("timeout", error_message="Endpoint request timed out")
+
+    async def _run(self, worker: Worker, request: dict[str, Any], timeout_s: float) -> Outcome:
+        try:
+            outcome = await worker.call(request, timeout_s)
         except BaseException:
-            # Cancelled mid-call: the worker's state is unknown, so it is replaced.
+            # Cancelled mid-call (the gateway is stopping): the worker's state is unknown.
             worker.kill()
             self._replace_later(worker)
             raise

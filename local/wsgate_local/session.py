@@ -1,7 +1,9 @@
 """An open connection, from the 101 to ``$disconnect``.
 
 The session reads the client's frames, queues its messages for the dispatcher (one at a time, in
-order, as API Gateway invokes the integration), enforces the idle timeout and the maximum
+order, as API Gateway invokes the integration; at most ``INBOX_LIMIT`` wait, and the socket is not
+read meanwhile, so a flooding client is slowed by TCP instead of filling memory), applies the
+stage's per-route throttle to each message as it arrives, enforces the idle timeout and the maximum
 duration (close 1001 "Going away"), refuses binary frames (close 1003), and once the socket has
 closed runs ``$disconnect`` with the close code and reason (:mod:`wsgate.apigw.limits`).
 """
@@ -22,6 +24,7 @@ from .dispatch import Dispatcher
 from .eventlog import EventLog, elapsed_ms
 from .faults import Faults
 from .invoker import Invoker
+from .throttle import StageThrottle
 from .websocket import GatewayWebSocket
 
 
@@ -41,6 +44,7 @@ class Session:
         idle_timeout: float = limits.IDLE_TIMEOUT_S,
         max_duration: float = limits.MAX_DURATION_S,
         faults: Faults | None = None,
+        throttle: StageThrottle | None = None,
     ) -> None:
         self.invoker = invoker
         self.dispatcher = dispatcher
@@ -52,6 +56,7 @@ class Session:
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
         self.faults = faults
+        self.throttle = throttle
 
     async def serve(self, conn: Connection, ws: GatewayWebSocket) -> None:
         """Read ``conn``'s socket until it closes, then schedule its ``$disconnect``."""
@@ -79,7 +84,18 @@ class Session:
                     ):
                         continue
                     conn.touch()
-                    conn.inbox.put_nowait(msg.data)
+                    route = self.dispatcher.route(msg.data)
+                    if self.throttle is not None and not self.throttle.allow(route or ""):
+                        self.log.event(
+                            route or "(no route)",
+                            conn.connection_id,
+                            limits.THROTTLED_STATUS,
+                            0.0,
+                            "throttled: not handled, no frame sent",
+                        )
+                        continue
+                    if not await self._enqueue(conn, (msg.data, route), dispatching):
+                        break
                 elif msg.type == WSMsgType.BINARY:
                     client_status = (limits.CLOSE_UNSUPPORTED_DATA, "")
                     self.delivery.close(conn, limits.CLOSE_UNSUPPORTED_DATA, "")
@@ -100,17 +116,33 @@ class Session:
                 with contextlib.suppress(Exception):
                     await ws.close()
         status = conn.server_close or client_status
-        conn.inbox.put_nowait(None)
         self.spawn(self._disconnect(conn, dispatching, status))
+
+    @staticmethod
+    async def _enqueue(
+        conn: Connection, item: tuple[str, str | None] | None, dispatching: asyncio.Task[None]
+    ) -> bool:
+        """Queue ``item`` for the dispatcher, waiting while the inbox is full (the socket is
+        not read meanwhile). False when the dispatcher has ended (the gateway is stopping)."""
+        if not conn.inbox.full():
+            conn.inbox.put_nowait(item)
+            return True
+        put = asyncio.ensure_future(conn.inbox.put(item))
+        await asyncio.wait({put, dispatching}, return_when=asyncio.FIRST_COMPLETED)
+        if put.done():
+            return True
+        put.cancel()
+        return False
 
     async def _dispatch(self, conn: Connection) -> None:
         """Run the connection's messages through the handler, in order, one at a time."""
         while True:
-            body = await conn.inbox.get()
-            if body is None:
+            item = await conn.inbox.get()
+            if item is None:
                 return
+            body, route = item
             try:
-                await self.dispatcher.message(conn, body)
+                await self.dispatcher.message(conn, body, route)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -120,6 +152,7 @@ class Session:
         self, conn: Connection, dispatching: asyncio.Task[None], status: tuple[int, str]
     ) -> None:
         """``$disconnect`` after the last message has been handled (best effort, result ignored)."""
+        await self._enqueue(conn, None, dispatching)
         await asyncio.gather(dispatching, return_exceptions=True)
         if self.stopping():
             return

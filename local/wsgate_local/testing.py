@@ -38,7 +38,16 @@ from .eventlog import EventLog
 from .faults import Faults
 from .gateway import Gateway
 
-_GATEWAY_KWARGS = ("workers", "idle_timeout", "max_duration", "reload_interval", "faults")
+_GATEWAY_KWARGS = (
+    "workers",
+    "idle_timeout",
+    "max_duration",
+    "reload_interval",
+    "faults",
+    "handshake_timeout",
+    "body_timeout",
+    "ttl_interval",
+)
 
 
 class Client:

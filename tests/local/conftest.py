@@ -25,7 +25,10 @@ class Recorder:
         path.touch()
 
     def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
+        # a line still being appended (a long event is written in several chunks) is skipped
+        text = self.path.read_text()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line]
 
     def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0

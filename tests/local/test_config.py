@@ -61,3 +61,31 @@ def test_local_path_to_a_directory_without_the_runtime_is_not_wsgate(tmp_path):
     (tmp_path / "main.tf").write_text('module "m" {\n  source = "./other"\n  name = "x"\n}\n')
     with pytest.raises(ConfigError, match="no `module` block"):
         load_config(tmp_path)
+
+
+def test_function_timeouts_and_throttling_come_from_the_module_block(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "main.tf").write_text(
+        f'module "ws" {{\n  source = "{ROOT}"\n  name = "limits"\n'
+        '  source_dir = "${path.module}/src"\n  timeout = 120\n  authorizer_timeout = 5\n'
+        "  throttling_burst_limit = 20\n  throttling_rate_limit = 2.5\n}\n"
+    )
+    config = load_config(tmp_path)
+    assert (config.timeout_s, config.authorizer_timeout_s) == (120, 5)
+    assert (config.throttling_burst_limit, config.throttling_rate_limit) == (20, 2.5)
+
+
+def test_module_defaults_of_timeouts_and_throttling_match_variables_tf():
+    from wsgate_local.config import _parse
+
+    declared = {
+        name: block["default"]
+        for entry in _parse(ROOT / "variables.tf")["variable"]
+        for name, block in entry.items()
+        if "default" in block
+    }
+    config = load_config(ROOT / "examples" / "echo")
+    assert config.timeout_s == declared["timeout"]
+    assert config.authorizer_timeout_s == declared["authorizer_timeout"]
+    assert config.throttling_burst_limit == declared["throttling_burst_limit"]
+    assert config.throttling_rate_limit == declared["throttling_rate_limit"]

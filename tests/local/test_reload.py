@@ -31,7 +31,8 @@ def test_source_changes_reload_the_workers_even_when_they_break_the_import(tmp_p
             while version != 2 and time.monotonic() < deadline:
                 time.sleep(0.2)
                 client.send_json({"action": "echo"})
-                version = client.recv_json()["version"]
+                # a fresh worker's cold start may outlast the integration timeout, as on AWS
+                version = client.recv_json().get("version", version)
             assert version == 2
             # a broken edit: events fail with API Gateway's frame, the gateway keeps running
             source.write_text("this is not python\n")

@@ -88,7 +88,13 @@ def _check(gateway: GatewayProcess, result: dict[str, Any], clients: int) -> Non
     assert result["error_frames"] == []
     assert gateway.proc.poll() is None, "the gateway died"
     console = gateway.output()
-    for sign in ("worker crash", "worker timeout", "gateway error", "Traceback"):
+    for sign in (
+        "worker crash",
+        "integration timeout",
+        "function timeout",
+        "gateway error",
+        "Traceback",
+    ):
         assert sign not in console
     slack = RSS_SLACK_KB + RSS_SLACK_PER_CLIENT_KB * clients
     assert figures["rss end KB"] <= figures["rss start KB"] + slack

@@ -14,6 +14,9 @@ FORBIDDEN = "Forbidden"
 INTERNAL_SERVER_ERROR = "Internal server error"
 #: The integration did not answer within its timeout (29 s by default).
 ENDPOINT_TIMED_OUT = "Endpoint request timed out"
+#: A throttled handshake's status text ("Protect your WebSocket APIs in API Gateway": clients
+#: "may receive 429 Too Many Requests"); the body API Gateway sends with it is not documented.
+TOO_MANY_REQUESTS = "Too Many Requests"
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
@@ -26,4 +29,6 @@ def error_frame(message: str, connection_id: str, request_id: str) -> str:
 
 def handshake_error(status: int) -> str:
     """The ``message`` of a refused handshake's JSON body, by HTTP status."""
-    return {401: "Unauthorized", 403: "Forbidden"}.get(status, INTERNAL_SERVER_ERROR)
+    return {401: "Unauthorized", 403: "Forbidden", 429: TOO_MANY_REQUESTS}.get(
+        status, INTERNAL_SERVER_ERROR
+    )

@@ -37,6 +37,13 @@ CLOSE_WAIT_S = 5.0
 #: synchronous response; the exact figure as seen in anomalyco/console#63 and
 #: DataBiosphere/azul#8258), and API Gateway then fails the integration (Internal server error).
 MAX_LAMBDA_RESPONSE_BYTES = 6_291_556
+#: The account's throttle per Region, shared by every API: 10,000 requests/s steady, a token
+#: bucket of 5,000 (quotas page). Stage and route limits ("Protect your WebSocket APIs in API
+#: Gateway") are token buckets too and cannot go above it; over a limit a handshake gets
+#: 429 Too Many Requests. What a throttled in-connection message gets is not documented.
+ACCOUNT_RATE_LIMIT = 10_000.0
+ACCOUNT_BURST_LIMIT = 5_000
+THROTTLED_STATUS = 429
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001

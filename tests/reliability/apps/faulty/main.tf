@@ -1,5 +1,6 @@
 # A handler that misbehaves on request, for the reliability tests: it raises, hangs past the
-# integration timeout, returns what cannot be serialized, or logs a credential.
+# integration timeout, returns what cannot be serialized, or logs a credential; ?slow=S makes
+# $connect slow.
 module "ws" {
   source = "../../../.."
 
@@ -9,4 +10,5 @@ module "ws" {
   routes                 = ["raise", "hang", "unserializable", "log_secret", "echo"]
   two_way_routes         = ["unserializable", "echo"]
   integration_timeout_ms = 1000
+  timeout                = 3
 }

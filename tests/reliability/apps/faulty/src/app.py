@@ -13,6 +13,16 @@ log = logging.getLogger("wsgate.user")
 SECRET_MARK = "s3cr3t-do-not-log"
 
 
+@app.connect
+def connect(event):
+    # ?slow=SECONDS: a slow $connect (a cold start, a slow database) that joins a room first,
+    # so a client that leaves meanwhile would leave its items behind without $disconnect.
+    slow = event.query.get("slow")
+    if slow:
+        app.rooms.join(event.connection_id, "lobby")
+        time.sleep(float(slow))
+
+
 @app.route("raise")
 def explode(event):
     raise RuntimeError(f"database password is {SECRET_MARK}")
