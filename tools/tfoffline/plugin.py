@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -298,6 +299,9 @@ def serve(behaviour: Behaviour, *, reattach: bool = False) -> None:
     ctl_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
     stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
     parent = os.getppid()
+    # Terraform and the harness end a server with SIGTERM: stop the loop so that the socket's
+    # temporary directory is removed, instead of dying with it left behind.
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with tempfile.TemporaryDirectory(prefix="tfoffline-plugin-") as tmp:
         sock = f"{tmp}/plugin.sock"
         if reattach:
