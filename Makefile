@@ -5,8 +5,7 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PORT ?= 3001
 
-.PHONY: zappa-suite
-.PHONY: demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps wscat-deps clean
+.PHONY: zappa-suite demo test lint typecheck bench bench-quick soak deps local-deps terraform-deps checkov-deps browser-deps wscat-deps clean
 
 # The demo needs only the local gateway (the [local] extra), not the test and lint tools.
 demo: local-deps
