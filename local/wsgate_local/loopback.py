@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from wsgate.apigw.hosts import LOOPBACK_HOSTS
+from wsgate.apigw.hosts import LOOPBACK_HOSTS, host_of
 
 _SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256 Credential=[^/\s,]+/\d{8}/[a-z0-9-]+/[a-z0-9-]+/aws4_request,\s*"
@@ -36,9 +36,9 @@ UNSIGNED = (
 def host_name(host_header: str | None) -> str:
     """The name or address of a ``Host`` header, without its port (``[::1]:3001`` → ``::1``)."""
     host = (host_header or "").strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if host.startswith("[") and "]" not in host:
+        return host  # malformed: never a loopback name
+    return host_of(host).strip("[]")
 
 
 def host_allowed(host_header: str | None, bound: str = "127.0.0.1") -> bool:
