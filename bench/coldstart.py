@@ -141,10 +141,13 @@ def echo_zip_size() -> dict[str, Any]:
     return {"bytes": len(data), "files": count, "excludes_from": origin, "bytes_pyc": len(with_pyc)}
 
 
-def build_echo_zip(compile_bytecode: bool = False) -> tuple[bytes, int, str]:
+def build_echo_zip(
+    compile_bytecode: bool = False, runtime_dir: Path = LAMBDA_DIR / "wsgate"
+) -> tuple[bytes, int, str]:
     """The echo example's zip as the module builds it (``packager/wsgate_pack``): ``wsgate/``
     beside the user's files, less the module's ``source_excludes``; with ``compile_bytecode``
-    for this interpreter's Python version. Returns the bytes, the file count and where the
+    for this interpreter's Python version; ``runtime_dir`` is the ``wsgate`` package to ship
+    (another revision's, for ``bench.compare``). Returns the bytes, the file count and where the
     exclude patterns came from."""
     sys.path.insert(0, str(ROOT / "packager"))
     try:
@@ -156,7 +159,7 @@ def build_echo_zip(compile_bytecode: bool = False) -> tuple[bytes, int, str]:
         result = build(
             Request(
                 name="echo",
-                runtime_dir=LAMBDA_DIR / "wsgate",
+                runtime_dir=runtime_dir,
                 source_dir=ECHO_SRC,
                 output_dir=out,
                 runtime="python{}.{}".format(*sys.version_info[:2]),
