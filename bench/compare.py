@@ -48,7 +48,10 @@ def log(message: str) -> None:
 
 
 def export(ref: str, into: Path) -> Runtime:
-    """``lambda/wsgate`` as it is at ``ref``, extracted under ``into``."""
+    """``lambda/wsgate`` as it is at ``ref``, extracted under ``into``; a directory holding a
+    ``wsgate`` package (say, an experiment outside git) is used as it is."""
+    if (Path(ref) / "wsgate" / "__init__.py").is_file():
+        return Runtime(ref, Path(ref).resolve())
     sha = subprocess.run(
         ["git", "rev-parse", "--short", f"{ref}^{{commit}}"],
         cwd=procs.ROOT,
@@ -121,18 +124,36 @@ def dispatch_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- cold start --------------------------------------------------------------------------------
-def _run_child(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system) of one fresh interpreter running ``code``."""
+def _run_child(code: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall and CPU seconds (user + system) of one fresh interpreter running ``code``, and
+    the CPU seconds the code itself reports on stdout (0.0 when it prints nothing)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [procs.PYTHON, "-c", code], env=env, stdout=subprocess.DEVNULL, cwd=str(procs.ROOT)
+        [procs.PYTHON, "-c", code],
+        env=env,
+        stdout=subprocess.PIPE,
+        cwd=str(procs.ROOT),
+        text=True,
     )
+    assert proc.stdout is not None
+    printed = proc.stdout.read().strip()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise RuntimeError(f"cold start child failed ({proc.returncode}): {code}")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, float(printed or 0.0)
+
+
+#: The app's cold start timed from inside: CPU seconds of the lines after the prelude.
+_SELF_TIMED = "\n".join(
+    [
+        coldstart.APP_WITH_FIVE_ROUTES.splitlines()[0],
+        "import time; _started = time.process_time()",
+        *coldstart.APP_WITH_FIVE_ROUTES.splitlines()[1:],
+        "print(time.process_time() - _started)",
+    ]
+)
 
 
 def extract_echo_zips(runtime: Runtime, into: Path) -> dict[str, Any]:
@@ -152,10 +173,12 @@ def extract_echo_zips(runtime: Runtime, into: Path) -> dict[str, Any]:
 def coldstart_rounds(
     runtimes: list[Runtime], tasks: list[dict[str, Any]], rounds: int
 ) -> dict[str, Any]:
-    """Median added CPU and wall ms of ``import wsgate`` + ``App()`` per runtime and variant.
+    """What ``import wsgate`` + ``App()`` add to ``python -c pass``, per runtime and variant.
 
-    Each round runs, for every runtime and variant, ``python -c pass`` and then the app, so the
-    baseline is measured next to the figure it is subtracted from.
+    Each round runs, for every runtime and variant, ``python -c pass`` and then the app, so a
+    baseline is measured next to the figure it is subtracted from. Two figures per time: the
+    best (fastest app run less the fastest baseline run: the least disturbed by neighbours)
+    and the median.
     """
     samples: dict[tuple[str, str], dict[str, list[float]]] = {}
     plan = [
@@ -171,18 +194,24 @@ def coldstart_rounds(
     for _ in range(rounds):
         for rt, variant, where in plan:
             base = _run_child(coldstart.BASELINE.format(path=where), env)
-            app = _run_child(coldstart.APP_WITH_FIVE_ROUTES.format(path=where), env)
-            s = samples.setdefault((rt.label, variant), {"cpu": [], "wall": []})
-            s["cpu"].append((app[1] - base[1]) * 1000)
-            s["wall"].append((app[0] - base[0]) * 1000)
-    return {
-        f"{label}|{variant}": {
-            "cpu_added_ms": statistics.median(s["cpu"]),
-            "wall_added_ms": statistics.median(s["wall"]),
-            "cpu_samples_ms": s["cpu"],
-        }
-        for (label, variant), s in samples.items()
-    }
+            app = _run_child(_SELF_TIMED.format(path=where), env)
+            s = samples.setdefault((rt.label, variant), {k: [] for k in _SAMPLE_KINDS})
+            for kind, value in zip(_SAMPLE_KINDS, (*base[:2], *app), strict=True):
+                s[kind].append(value * 1000)
+    out: dict[str, Any] = {}
+    for (label, variant), s in samples.items():
+        row: dict[str, Any] = {"samples_ms": s}
+        for kind in ("cpu", "wall"):
+            apps, bases = s[f"app_{kind}"], s[f"base_{kind}"]
+            row[f"{kind}_added_ms"] = min(apps) - min(bases)
+            row[f"{kind}_added_median_ms"] = statistics.median(apps) - statistics.median(bases)
+        row["inside_cpu_ms"] = min(s["app_inside_cpu"])
+        row["inside_cpu_median_ms"] = statistics.median(s["app_inside_cpu"])
+        out[f"{label}|{variant}"] = row
+    return out
+
+
+_SAMPLE_KINDS = ("base_wall", "base_cpu", "app_wall", "app_cpu", "app_inside_cpu")
 
 
 # -- table -------------------------------------------------------------------------------------
@@ -192,7 +221,7 @@ def render(runtimes: list[Runtime], result: dict[str, Any]) -> str:
     def add(name: str, values: list[str]) -> None:
         rows.append((name, values))
 
-    for level in result["dispatch"][runtimes[0].label]:
+    for level in result["dispatch"].get(runtimes[0].label, {}):
         label = "as deployed (INFO)" if level == "INFO" else f"log level {level}"
         add(
             f"dispatch, {label}: App per event, mean",
@@ -211,11 +240,24 @@ def render(runtimes: list[Runtime], result: dict[str, Any]) -> str:
             ],
         )
     for variant, name in (("no_pyc", "no .pyc (as deployed)"), ("pyc", "with .pyc")):
-        for kind in ("cpu", "wall"):
+        if result["coldstart"]:
+            for how in ("", "_median"):
+                add(
+                    f"cold start, {name}: import + App() CPU, " + ("median" if how else "best"),
+                    [
+                        f"{result['coldstart'][f'{r.label}|{variant}'][f'inside_cpu{how}_ms']:.1f}"
+                        " ms"
+                        for r in runtimes
+                    ],
+                )
+        for kind, how in (("cpu", ""), ("cpu", "_median"), ("wall", "")):
+            if not result["coldstart"]:
+                continue
             add(
-                f"cold start, {name}: added {kind.upper() if kind == 'cpu' else kind}",
+                f"cold start, {name}: added {kind.upper() if kind == 'cpu' else kind}, "
+                + ("median" if how else "best"),
                 [
-                    f"{result['coldstart'][f'{r.label}|{variant}'][f'{kind}_added_ms']:.1f} ms"
+                    f"{result['coldstart'][f'{r.label}|{variant}'][f'{kind}_added{how}_ms']:.1f} ms"
                     for r in runtimes
                 ],
             )
@@ -234,9 +276,17 @@ def render(runtimes: list[Runtime], result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
-    parser.add_argument("refs", nargs="+", help="git revisions to compare with the working tree")
+    parser.add_argument(
+        "refs",
+        nargs="+",
+        help="git revisions (or directories holding a wsgate package) to compare with the "
+        "working tree",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each measurement")
     parser.add_argument("--quick", action="store_true", help="shorter dispatch runs")
+    parser.add_argument(
+        "--only", nargs="+", choices=("dispatch", "coldstart"), help="measure only these"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "compare.json")
     args = parser.parse_args(argv)
     meta = {**environment(), "rounds": args.rounds, "quick": args.quick}
@@ -246,16 +296,21 @@ def main(argv: list[str] | None = None) -> int:
         runtimes.append(Runtime(WORKING_TREE, procs.ROOT / "lambda"))
         tasks = [extract_echo_zips(rt, root / "task" / str(i)) for i, rt in enumerate(runtimes)]
         dispatch_runs: dict[str, list[dict[str, Any]]] = {rt.label: [] for rt in runtimes}
-        for n in range(args.rounds):
+        sections = args.only or ("dispatch", "coldstart")
+        for n in range(args.rounds if "dispatch" in sections else 0):
             log(f"dispatch round {n + 1}/{args.rounds}")
             for rt in runtimes:
                 dispatch_runs[rt.label].append(dispatch_once(rt, args.quick))
-        log(f"cold start: {args.rounds * 4} fresh interpreters per runtime")
-        cold = coldstart_rounds(runtimes, tasks, args.rounds * 2)
+        cold: dict[str, Any] = {}
+        if "coldstart" in sections:
+            log(f"cold start: {args.rounds * 8} fresh interpreters per runtime")
+            cold = coldstart_rounds(runtimes, tasks, args.rounds * 2)
     result = {
         "meta": meta,
         "runtimes": [rt.label for rt in runtimes],
-        "dispatch": {label: dispatch_summary(runs) for label, runs in dispatch_runs.items()},
+        "dispatch": {
+            label: dispatch_summary(runs) for label, runs in dispatch_runs.items() if runs
+        },
         "coldstart": cold,
         "zip": {rt.label: task["sizes"] for rt, task in zip(runtimes, tasks, strict=True)},
     }
