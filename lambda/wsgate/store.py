@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -106,6 +105,8 @@ def membership_key(room: str, connection_id: str) -> dict[str, Any]:
 
 def directory_key(connection_id: str) -> dict[str, Any]:
     """The DynamoDB key of the connection's entry in the directory that ``all()`` reads."""
+    import zlib  # here, not at import: only table writes need it
+
     shard = zlib.crc32(connection_id.encode()) % DIRECTORY_SHARDS
     return {
         "pk": {"S": f"{DIRECTORY_PREFIX}{shard}"},
