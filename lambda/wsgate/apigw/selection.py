@@ -57,22 +57,39 @@ def stringify(value: Any) -> str:
 
 def lookup(document: Any, path: str) -> Any:
     """The value at a dotted JSONPath (``a.b[0].c``) in ``document``; None when it finds nothing."""
-    current = document
+    steps = _steps(path)
+    return None if steps is None else _walk(document, steps)
+
+
+#: One step of a path: a member name ("" for none) and the array indexes after it.
+_Step = tuple[str, tuple[int, ...]]
+
+
+@functools.lru_cache(maxsize=64)
+def _steps(path: str) -> tuple[_Step, ...] | None:
+    """``a.b[0].c`` split once into steps; None when a part is not ``name[i]...``."""
+    steps: list[_Step] = []
     for part in path.split("."):
         if part == "":
             continue
         found = _PART.match(part)
         if found is None:
             return None
-        name, indexes = found.group(1), found.group(2)
+        steps.append((found.group(1), tuple(int(i) for i in re.findall(r"\d+", found.group(2)))))
+    return tuple(steps)
+
+
+def _walk(document: Any, steps: tuple[_Step, ...]) -> Any:
+    current = document
+    for name, indexes in steps:
         if name:
             if not isinstance(current, dict) or name not in current:
                 return None
             current = current[name]
-        for index in re.findall(r"\d+", indexes):
-            if not isinstance(current, list) or int(index) >= len(current):
+        for index in indexes:
+            if not isinstance(current, list) or index >= len(current):
                 return None
-            current = current[int(index)]
+            current = current[index]
     return current
 
 
@@ -106,17 +123,34 @@ def parse(expression: str) -> tuple[tuple[bool, str], ...]:
 
 def uses_body(expression: str) -> bool:
     """Whether the expression reads the message body (and so needs it to be JSON)."""
-    return any(is_var and _is_body(text) for is_var, text in parse(expression))
+    return _plan(expression)[0]
 
 
 def _is_body(name: str) -> bool:
     return name == _BODY or name.startswith((_BODY + ".", _BODY + "["))
 
 
-def _variable(name: str, document: Any) -> str:
-    if not _is_body(name):
-        return ""  # WebSocket route selection reads only the body
-    return stringify(lookup(document, name[len(_BODY) :]))
+#: A part of a planned expression: literal text, or the steps into the body of a variable
+#: (None for a path that finds nothing, such as a variable other than ``request.body``).
+_Planned = str | tuple[_Step, ...] | None
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(expression: str) -> tuple[bool, tuple[_Planned, ...]]:
+    """What evaluating the expression does, worked out once: whether it reads the body, and
+    its parts with each body variable's path already split (messages are routed by the same
+    expression again and again)."""
+    parts: list[_Planned] = []
+    reads_body = False
+    for is_variable, text in parse(expression):
+        if not is_variable:
+            parts.append(text)
+        elif _is_body(text):
+            reads_body = True
+            parts.append(_steps(text[len(_BODY) :]))
+        else:
+            parts.append(None)  # WebSocket route selection reads only the body
+    return reads_body, tuple(parts)
 
 
 def parse_body(body: str | None) -> Any:
@@ -136,13 +170,16 @@ def evaluate(expression: str, body: str | None, *, document: Any = NOT_JSON) -> 
     parsed here. Returns None when the expression reads the body and it is not JSON: such a
     message goes to ``$default``.
     """
-    parts = parse(expression)
-    if uses_body(expression):
+    reads_body, parts = _plan(expression)
+    if reads_body:
         if document is NOT_JSON:
             document = parse_body(body)
         if document is NOT_JSON:
             return None
-    return "".join(_variable(text, document) if is_var else text for is_var, text in parts)
+    return "".join(
+        part if isinstance(part, str) else "" if part is None else stringify(_walk(document, part))
+        for part in parts
+    )
 
 
 def select_route(
