@@ -90,12 +90,16 @@ class MultiMap(Mapping[str, str]):
             return True
         if self._index is not None:
             return name.lower() in self._index
-        # One question does not need the index: scan the names as sent.
-        wanted = name.lower()
+        # One question does not need the index: scan the names as sent (lower-casing only
+        # those of the right length, as $connect asks this of every handshake).
+        wanted, size = name.lower(), len(name)
         for key, value in self._single_raw.items():
-            if value is not None and key.lower() == wanted:
+            if len(key) == size and value is not None and key.lower() == wanted:
                 return True
-        return any(key.lower() == wanted and values for key, values in self._multi_raw.items())
+        for key, values in self._multi_raw.items():
+            if len(key) == size and values and key.lower() == wanted:
+                return True
+        return False
 
     def get_all(self, name: str) -> list[str]:
         """Every value sent for ``name`` (case-insensitive), in order; ``[]`` when absent."""
