@@ -124,6 +124,17 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, value: Any) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        # StreamHandler.emit less its second lock round and stream lookups: once per event.
+        try:
+            out = sys.stdout
+            out.write(self.format(record) + "\n")
+            out.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
 
 class _MarkWritten(logging.Filter):
     """On wsgate's handler: mark each record it writes (see :class:`_SkipWritten`)."""
