@@ -17,30 +17,34 @@ TOKEN_MARKERS = frozenset({"bearer", "token", "access_token", "authorization", "
 #: A subprotocol longer than this, or with two dots (a JWT), is taken to be a token.
 MAX_PROTOCOL_NAME = 24
 
+# The two patterns are compiled on first use (``re`` keeps them), not at import: compiling them
+# takes about 1 ms, which every cold start would pay and most invocations never need.
+
 #: Header and query names whose values are credentials, whatever else the name says.
-_CREDENTIAL_NAME = re.compile(
+_CREDENTIAL_NAME = (
     r"auth|token|secret|passw|pwd|jwt|bearer|cookie|session|signature|credential|"
-    r"api[-_]?key|access[-_]?key|(?:^|[-_])(?:key|sig)$",
-    re.IGNORECASE,
+    r"api[-_]?key|access[-_]?key|(?:^|[-_])(?:key|sig)$"
 )
 #: Handshake headers that match a credential word but are protocol values, not secrets.
 _PROTOCOL_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept"})
 #: A JSON Web Token (three base64url parts) or an HTTP credential with its scheme.
-_CREDENTIAL_VALUE = re.compile(
+_CREDENTIAL_VALUE = (
     r"^\s*(?:(?:bearer|basic|digest|negotiate|token)\s+\S+|"
-    r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)\s*$",
-    re.IGNORECASE,
+    r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)\s*$"
 )
 
 
 def is_credential_name(name: str) -> bool:
     """Whether a header or query parameter named ``name`` carries a credential."""
-    return name.lower() not in _PROTOCOL_HEADERS and _CREDENTIAL_NAME.search(name) is not None
+    return (
+        name.lower() not in _PROTOCOL_HEADERS
+        and re.search(_CREDENTIAL_NAME, name, re.IGNORECASE) is not None
+    )
 
 
 def is_credential_value(value: str) -> bool:
     """Whether ``value`` is shaped like a credential (``Bearer ...``, a JWT), whatever its name."""
-    return _CREDENTIAL_VALUE.match(value) is not None
+    return re.match(_CREDENTIAL_VALUE, value, re.IGNORECASE) is not None
 
 
 def looks_like_token(protocol: str) -> bool:
