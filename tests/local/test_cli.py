@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from local_support import ROOT
 from websockets.exceptions import ConnectionClosed
 
 WSGATE = str(Path(sys.executable).with_name("wsgate"))
