@@ -71,6 +71,18 @@ def export(ref: str, into: Path) -> Runtime:
     return Runtime(ref if ref.startswith(sha) else f"{ref} ({sha})", target / "lambda")
 
 
+def working_tree_label() -> str:
+    """``working tree (<commit>)``, with ``+`` when ``lambda/wsgate`` has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=procs.ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    dirty = "+" if git("status", "--porcelain", "--", "lambda/wsgate") else ""
+    return f"{WORKING_TREE} ({git('rev-parse', '--short', 'HEAD')}{dirty})"
+
+
 def _env(runtime: Runtime, **extra: str) -> dict[str, str]:
     env = procs.child_env(**extra)
     env["PYTHONPATH"] = os.pathsep.join([str(runtime.lambda_dir), env["PYTHONPATH"]])
@@ -293,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wsgate-compare-") as tmp:
         root = Path(tmp)
         runtimes = [export(ref, root / "refs") for ref in args.refs]
-        runtimes.append(Runtime(WORKING_TREE, procs.ROOT / "lambda"))
+        runtimes.append(Runtime(working_tree_label(), procs.ROOT / "lambda"))
         tasks = [extract_echo_zips(rt, root / "task" / str(i)) for i, rt in enumerate(runtimes)]
         dispatch_runs: dict[str, list[dict[str, Any]]] = {rt.label: [] for rt in runtimes}
         sections = args.only or ("dispatch", "coldstart")
