@@ -128,7 +128,7 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         # StreamHandler.emit less its second lock round and stream lookups: once per event.
         try:
             out = sys.stdout
-            out.write(self.format(record) + "\n")
+            out.write(self.format(record) + self.terminator)
             out.flush()
         except RecursionError:
             raise
