@@ -20,7 +20,8 @@ none is free the pool grows, as Lambda's concurrency does, up to its ``max_size`
 local --max-workers``); grown workers stay warm and then serve any event.
 
 For tests, :meth:`AsyncQueue.fail_next` makes the first attempt of the next N async invocations
-fail (before the handler runs, or after it has run to its end), so retries can be exercised.
+(or of the next N that match a predicate) fail: before the handler runs, by killing the worker
+midway, or after the handler has run to its end. Retries can then be exercised.
 """
 
 from __future__ import annotations
@@ -75,7 +76,12 @@ class AsyncRecord:
     attempts: list[str] = field(default_factory=list)
     #: ``queued``, ``succeeded``, ``failed`` (retries exhausted) or ``expired``.
     state: str = "queued"
+    #: The injected fault of the first attempt (``before``, ``crash``, ``after``), if any.
     fault: str | None = None
+    fault_after_s: float = 0.0
+
+
+FAULT_KINDS = ("before", "crash", "after")
 
 
 class InjectedFailure(Exception):
@@ -101,29 +107,41 @@ class AsyncQueue:
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._faults: list[str] = []
+        self._faults: list[tuple[str, float, Callable[[Any], bool] | None]] = []
 
     # -- fault injection ----------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, *, when: str = "before") -> None:
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        when: str = "before",
+        after_s: float = 0.05,
+        match: Callable[[Any], bool] | None = None,
+    ) -> None:
         """Make the first attempt of the next ``count`` async invocations fail, so Lambda's
         retry runs. ``when="before"``: the attempt fails before the handler runs (as when the
-        sandbox dies starting up). ``when="after"``: the handler runs to its end, then the
-        attempt is reported failed (as when the function times out just after its last
-        write), so the retry repeats work that was already done."""
-        if when not in ("before", "after"):
-            raise ValueError("when must be 'before' or 'after'")
+        sandbox dies starting up). ``when="crash"``: the worker is killed ``after_s`` seconds
+        into the handler (a crash midway: part of the work is done). ``when="after"``: the
+        handler runs to its end, then the attempt is reported failed (as when the function
+        times out just after its last write), so the retry repeats work already done.
+        ``match``: only events for which it returns true take one of these faults."""
+        if when not in FAULT_KINDS:
+            raise ValueError(f"when must be one of {', '.join(FAULT_KINDS)}")
         if count < 0:
             raise ValueError("count must not be negative")
-        self._faults.extend([when] * count)
+        self._faults.extend([(when, after_s, match)] * count)
 
     # -- running ------------------------------------------------------------------------------
 
     def put(self, event: Any, request_id: str) -> AsyncRecord:
         """Queue ``event``; it runs as soon as a worker is free."""
         record = AsyncRecord(request_id, event, time.monotonic())
-        if self._faults:
-            record.fault = self._faults.pop(0)
+        for index, (when, after_s, match) in enumerate(self._faults):
+            if match is None or match(event):
+                record.fault, record.fault_after_s = when, after_s
+                del self._faults[index]
+                break
         self.records.append(record)
         self._pending += 1
         self._idle.clear()
@@ -180,7 +198,11 @@ class AsyncQueue:
                 )
             else:
                 ran = await pool.invoke_queued(
-                    record.event, record.request_id, max_wait_s=remaining, timeout_s=timeout_s
+                    record.event,
+                    record.request_id,
+                    max_wait_s=remaining,
+                    timeout_s=timeout_s,
+                    kill_after_s=record.fault_after_s if fault == "crash" else None,
                 )
                 if ran is None:
                     self._expire(record, time.monotonic() - record.queued_at)

@@ -311,23 +311,37 @@ class WorkerPool:
         return outcome
 
     async def invoke_queued(
-        self, event: dict[str, Any], request_id: str, *, max_wait_s: float, timeout_s: float
+        self,
+        event: dict[str, Any],
+        request_id: str,
+        *,
+        max_wait_s: float,
+        timeout_s: float,
+        kill_after_s: float | None = None,
     ) -> Outcome | None:
         """Run an event from Lambda's asynchronous queue: wait at most ``max_wait_s`` for a
         worker (what is left of the event's maximum age; the pool grows up to ``max_size``
         meanwhile), then run it to the end or to the function's ``timeout_s``. None when no
-        worker was free in time. No integration timeout applies: nobody waits for the answer."""
+        worker was free in time. No integration timeout applies: nobody waits for the answer.
+        ``kill_after_s`` (fault injection) kills the worker that long into the run."""
         try:
             worker = await asyncio.wait_for(self._acquire(grow=True), max(0.0, max_wait_s))
         except TimeoutError:
             return None
+        killer = None
+        if kill_after_s is not None:
+            killer = asyncio.get_running_loop().call_later(kill_after_s, worker.kill)
         request = {
             "kind": "invoke",
             "event": event,
             "timeoutMs": int(timeout_s * 1000),
             "requestId": request_id,
         }
-        return await self._run(worker, request, timeout_s)
+        try:
+            return await self._run(worker, request, timeout_s)
+        finally:
+            if killer is not None:
+                killer.cancel()
 
     def reload(self) -> None:
         """Replace every worker with one that imports the code afresh."""

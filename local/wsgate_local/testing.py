@@ -24,7 +24,7 @@ import dataclasses
 import json
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -186,13 +186,22 @@ class RunningGateway:
             region_name=self.config.region,
         ).client("lambda", endpoint_url=self.lambda_url)
 
-    def fail_async_invocations(self, count: int = 1, *, when: str = "before") -> None:
-        """Make the first attempt of the next ``count`` asynchronous invocations fail, so that
-        Lambda's retry runs: ``when="before"`` the handler runs, ``"after"`` once it has run
-        to its end (its work is then done twice). See :mod:`wsgate_local.async_queue`."""
+    def fail_async_invocations(
+        self,
+        count: int = 1,
+        *,
+        when: str = "before",
+        after_s: float = 0.05,
+        match: Callable[[Any], bool] | None = None,
+    ) -> None:
+        """Make the first attempt of the next ``count`` asynchronous invocations (of those
+        ``match`` accepts, if given) fail, so that Lambda's retry runs: ``when="before"`` the
+        handler runs, ``"crash"`` by killing the worker ``after_s`` seconds into it, ``"after"``
+        once it has run to its end (its work is then done twice).
+        See :mod:`wsgate_local.async_queue`."""
 
         async def arm() -> None:
-            self.gateway.async_queue.fail_next(count, when=when)
+            self.gateway.async_queue.fail_next(count, when=when, after_s=after_s, match=match)
 
         self._run(arm(), 10)
 

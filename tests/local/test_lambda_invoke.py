@@ -289,3 +289,23 @@ def test_the_pool_grows_for_queued_events_up_to_max_workers(tmp_path):
             assert len(pids) == distinct
         finally:
             gw.stop()
+
+
+def test_a_worker_killed_midway_is_retried_and_only_matching_events_take_the_fault(tmp_path):
+    gw, _ = _gateway(tmp_path)
+    try:
+        with gw.connect() as client:
+            # part 1 only: its worker dies 0.3 s into a 1 s handler, before it posts
+            gw.fail_async_invocations(
+                1, when="crash", after_s=0.3, match=lambda event: event.get("part") == 1
+            )
+            client.send_json({"action": "spread", "parts": 3, "extra": {"sleep": 1}})
+            parts = sorted(client.recv_json(timeout=30)["part"] for _ in range(3))
+            assert parts == [0, 1, 2]
+            gw.wait_async(30)
+            attempts = {r.event["part"]: r.attempts for r in gw.async_invocations}
+            assert attempts == {0: ["ok"], 1: ["crash", "ok"], 2: ["ok"]}
+            with pytest.raises(TimeoutError):
+                client.recv(timeout=1.5)  # no second copy of any part
+    finally:
+        gw.stop()
