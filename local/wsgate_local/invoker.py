@@ -39,6 +39,10 @@ class Invoker:
         self.pool = pool
         self._ready.set()
 
+    async def wait_ready(self) -> None:
+        """Return once the workers are up."""
+        await self._ready.wait()
+
     async def invoke(self, event: dict[str, Any], kind: str = "invoke") -> Outcome:
         """Run ``event``; ``kind`` is ``invoke`` (the handler) or ``authorize`` (the authorizer)."""
         if not self._ready.is_set():
