@@ -12,7 +12,7 @@ import json
 import time
 
 import pytest
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 
 
 @pytest.fixture(scope="module")
