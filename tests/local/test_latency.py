@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import RECORDER
+from local_support import RECORDER
 from wsgate_local.cli import build_parser
 from wsgate_local.latency import Latency, LatencySpecError
 from wsgate_local.testing import start_gateway
