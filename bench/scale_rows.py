@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from . import scale_model
@@ -31,6 +32,11 @@ def _fanout_cpu_per_message(run: dict[str, Any]) -> float:
     return (run["caller_cpu_s"] + sum(run["shard_cpu_s"])) / max(1, sum(run["shard_ids"]))
 
 
+def _moto_units(units: dict[str, Any]) -> str:
+    consumed = units.get("moto_consumed_capacity_one_page") or {}
+    return f"{consumed.get('CapacityUnits', 'n/a')}"
+
+
 def projection(result: dict[str, Any], members: int) -> dict[str, float]:
     """Projected seconds on AWS, inline and fanned out, for a room of ``members``."""
     from wsgate._shard import CHECKPOINT_EVERY
@@ -46,7 +52,17 @@ def projection(result: dict[str, Any], members: int) -> dict[str, float]:
     sizes = [round(mean_bytes)] * members
     inline_pages = len(scale_model.query_pages(sizes, members + 2, shard_size))
     fanout_pages = len(scale_model.query_pages(sizes, shard_size + 1, shard_size))
-    shard_cpu = sum(fanned["shard_cpu_s"]) / max(1, sum(fanned["shard_ids"]))
+    full = [
+        c
+        for c, k in zip(fanned["shard_cpu_s"], fanned["shard_ids"], strict=True)
+        if k == shard_size
+    ]
+    shard_cpu = statistics.median(full or fanned["shard_cpu_s"]) / shard_size
+    # The caller's CPU: reading pages grows with the members, the rest with the shards.
+    page_cpu = result["pages_cpu_s"] / n
+    per_shard = max(0.0, fanned["caller_cpu_s"] - result["pages_cpu_s"]) / max(1, fanned["shards"])
+    shards = math.ceil(members / shard_size)
+    caller_cpu_per_member = page_cpu + per_shard * shards / members
     return {
         "inline_s": scale_model.inline_on_aws(
             members,
@@ -59,7 +75,7 @@ def projection(result: dict[str, Any], members: int) -> dict[str, float]:
         "fanout_s": scale_model.fanout_on_aws(
             members,
             shard_size=shard_size,
-            caller_cpu_s_per_member=fanned["caller_cpu_s"] / n,
+            caller_cpu_s_per_member=caller_cpu_per_member,
             shard_cpu_s_per_message=shard_cpu,
             share=share,
             concurrency=DEFAULT_MAX_WORKERS,
@@ -69,7 +85,7 @@ def projection(result: dict[str, Any], members: int) -> dict[str, float]:
             invoke_concurrency=INVOKE_WORKERS,
         ),
         "caller_s": (
-            members * fanned["caller_cpu_s"] / n / share
+            members * caller_cpu_per_member / share
             + fanout_pages * rtt
             + math.ceil(math.ceil(members / shard_size) / INVOKE_WORKERS) * rtt
         ),
@@ -175,7 +191,8 @@ def rows(result: dict[str, Any]) -> list[Row]:
                 f"{units['item_bytes_mean']:.0f}-byte membership items: DynamoDB counts the items "
                 "read, rounded up to 4 KB per page, not the projected answer; inline: "
                 f"{units['inline']:.0f} RCU in {units['inline_pages']} pages. Computed from the "
-                "item sizes (DynamoDB's size rules); moto does not count capacity"
+                "item sizes (DynamoDB's size rules): the local DynamoDB (moto) answers "
+                f"ConsumedCapacity {_moto_units(units)} for any page, whatever it reads"
             ),
         )
     )
