@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from bench.fanout import Receivers  # noqa: E402
 from bench.report import Row, render_table  # noqa: E402
 
-SECTIONS = {"round trips", "peer", "broadcast", "dispatch", "cold start"}
+SECTIONS = {"round trips", "peer", "broadcast", "dispatch", "cold start", "scale"}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_quick_run_writes_results_json_and_chart(quick_run: tuple[str, Path]) ->
     rows = doc["results"]
     assert {row["section"] for row in rows} == SECTIONS
     measured = [row for row in rows if row["value"] is not None]
-    assert {row["section"] for row in measured} >= {"round trips", "broadcast", "dispatch"}
+    assert {row["section"] for row in measured} >= {"round trips", "broadcast", "dispatch", "scale"}
     for row in measured:
         assert row["mark"] in {"pass", "MISS", "-"}
         if row["target"]:
