@@ -10,9 +10,10 @@ Developer Guide):
   waits one minute before the second attempt and two before the third. Locally the waits are
   :attr:`AsyncSettings.retry_delays`, 1 s and 2 s by default (scaled down 60 times so tests and
   demos do not wait minutes), settable in the Python API;
-* an event still queued past ``max_age_s`` (``MaximumEventAgeInSeconds``, 60 s to 6 h, default
-  6 h) is dropped with a console line. The wait for a worker and the waits between retries count
-  against that age;
+* an event still queued past ``max_age_s`` (``MaximumEventAgeInSeconds``, 60 s to 6 h; Lambda's
+  default is 6 h, the module sets 1 h in its ``aws_lambda_function_event_invoke_config``, and so
+  does the local gateway) is dropped with a console line. The wait for a worker and the waits
+  between retries count against that age;
 * every attempt of one event runs with the same request id (``context.aws_request_id``).
 
 Concurrency: async events share the worker pool with WebSocket events, in arrival order. When
@@ -37,9 +38,10 @@ from .pool import Outcome, WorkerPool
 
 Log = Callable[[str], None]
 
-#: Lambda's defaults: two retries, one and two minutes apart; events kept for six hours.
+#: The module's event invoke config: two retries (Lambda's default, one and two minutes apart)
+#: and events kept for an hour (Lambda's default is six).
 DEFAULT_RETRIES = 2
-DEFAULT_MAX_AGE_S = 6 * 3600.0
+DEFAULT_MAX_AGE_S = 3600.0
 LOCAL_RETRY_DELAYS = (1.0, 2.0)
 
 

@@ -150,9 +150,15 @@ def test_only_signed_requests_to_a_loopback_host_are_served(shared):
     assert caught.value.code == 403
 
 
-def test_workers_get_the_lambda_endpoint_and_the_fanout_function(shared):
+def test_workers_get_the_lambda_endpoint_and_the_modules_fanout_settings(shared):
     gw, _ = shared
-    names = ["AWS_ENDPOINT_URL_LAMBDA", "WSGATE_FANOUT_FUNCTION", "AWS_LAMBDA_FUNCTION_NAME"]
+    names = [
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "WSGATE_FANOUT_FUNCTION",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "WSGATE_FANOUT_THRESHOLD",
+        "WSGATE_FANOUT_SHARD_SIZE",
+    ]
     answer = gw.lambda_client().invoke(
         FunctionName="selfinvoke", Payload=json.dumps({"env": names}).encode()
     )
@@ -160,6 +166,8 @@ def test_workers_get_the_lambda_endpoint_and_the_fanout_function(shared):
         "AWS_ENDPOINT_URL_LAMBDA": gw.lambda_url,
         "WSGATE_FANOUT_FUNCTION": "selfinvoke",
         "AWS_LAMBDA_FUNCTION_NAME": "selfinvoke",
+        "WSGATE_FANOUT_THRESHOLD": "10",  # from the module block in main.tf
+        "WSGATE_FANOUT_SHARD_SIZE": "5",
     }
     assert gw.env()["AWS_ENDPOINT_URL_LAMBDA"] == gw.lambda_url
 
