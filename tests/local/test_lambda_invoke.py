@@ -317,3 +317,18 @@ def test_a_worker_killed_midway_is_retried_and_only_matching_events_take_the_fau
                 client.recv(timeout=1.5)  # no second copy of any part
     finally:
         gw.stop()
+
+
+def test_the_cli_takes_the_pool_limit_and_the_retry_delays(capsys):
+    from wsgate_local.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["local", ".", "--max-workers", "8", "--async-retry-delays", "0.5,1.5"]
+    )
+    assert (args.max_workers, args.async_retry_delays) == (8, (0.5, 1.5))
+    assert AsyncSettings(retry_delays=args.async_retry_delays).delay(2) == 1.5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["local", ".", "--async-retry-delays", "soon"])
+    assert "e.g. 1,2" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="MaximumRetryAttempts"):
+        AsyncSettings(retries=3)
