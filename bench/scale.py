@@ -244,17 +244,39 @@ def moto_consumed_capacity(limit: int) -> Any:
 
 
 def shard_lines(path: Path, publish_id: str, count: int, timeout: float) -> list[dict[str, Any]]:
-    """The timing lines of a publish's ``count`` shards (their last attempt each)."""
+    """Each of a publish's ``count`` shards once it is done: its ids, the CPU of all its
+    invocations (a shard short of time hands the rest to a new one), its first start and its
+    last end. Shards not done within ``timeout`` are left out."""
     deadline = time.monotonic() + timeout
     while True:
-        by_number: dict[int, dict[str, Any]] = {}
+        shards: dict[int, dict[str, Any]] = {}
         for line in path.read_text().splitlines():
             entry = json.loads(line) if line.strip() else None
-            if entry and entry["publish"] == publish_id:
-                by_number[entry["n"]] = entry
-        if len(by_number) >= count or time.monotonic() > deadline:
-            return [by_number[n] for n in sorted(by_number)]
-        time.sleep(0.05)
+            if not entry or entry["publish"] != publish_id:
+                continue
+            shard = shards.setdefault(
+                entry["n"],
+                {
+                    "n": entry["n"],
+                    "ids": entry["ids"],
+                    "cpu_s": 0.0,
+                    "invocations": 0,
+                    "started": entry["started"],
+                    "ended": entry["ended"],
+                    "done": False,
+                },
+            )
+            shard["cpu_s"] += entry["cpu_s"]
+            shard["invocations"] += 1
+            shard["ids"] = max(shard["ids"], entry["ids"])
+            shard["started"] = min(shard["started"], entry["started"])
+            shard["ended"] = max(shard["ended"], entry["ended"])
+            state = (entry.get("result") or {}).get("state")
+            shard["done"] = shard["done"] or state in ("done", "already_done")
+        done = [shards[n] for n in sorted(shards) if shards[n]["done"]]
+        if len(done) >= count or time.monotonic() > deadline:
+            return done
+        time.sleep(0.1)
 
 
 def _settled_status(publish_id: str, timeout: float) -> dict[str, Any]:
@@ -339,7 +361,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
             publish_id = getattr(report, "id", "")
             if publish_id:
                 count = int(getattr(report, "shards", 0))
-                lines = shard_lines(log, publish_id, count, 120)
+                lines = shard_lines(log, publish_id, count, 300)
                 out.update(
                     publish_id=publish_id,
                     shards=count,
@@ -347,6 +369,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                     shard_cpu_s=[entry["cpu_s"] for entry in lines],
                     shard_ids=[entry["ids"] for entry in lines],
                     shard_wall_s=[entry["ended"] - entry["started"] for entry in lines],
+                    shard_invocations=[entry["invocations"] for entry in lines],
                     first_shard_start_s=min((e["started"] for e in lines), default=t0) - t0,
                     status=_settled_status(publish_id, 60),
                 )

@@ -134,8 +134,10 @@ def rows(result: dict[str, Any]) -> list[Row]:
             note=(
                 f"{n / fanned['last_delivery_s']:,.0f} messages/s; the call returned after "
                 f"{fanned['call_s'] * 1000:,.0f} ms; first shard started "
-                f"{fanned['first_shard_start_s'] * 1000:,.0f} ms after it began; shards ran on "
-                "the gateway's worker pool on this machine's shared CPUs"
+                f"{fanned['first_shard_start_s'] * 1000:,.0f} ms after it began; "
+                f"{sum(fanned.get('shard_invocations') or [shards]) - shards} hand-offs to a "
+                "fresh invocation; shards ran on the gateway's worker pool, on this machine's "
+                "shared CPUs, with the local DynamoDB inside the gateway's process"
             ),
         ),
     ]
