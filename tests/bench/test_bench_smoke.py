@@ -31,14 +31,14 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout, out
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(360)
 def test_quick_run_prints_one_table_with_every_section(quick_run: tuple[str, Path]) -> None:
     stdout, _ = quick_run
     header = stdout.splitlines()[0].split()
@@ -52,7 +52,7 @@ def test_quick_run_prints_one_table_with_every_section(quick_run: tuple[str, Pat
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(360)
 def test_quick_run_writes_results_json_and_chart(quick_run: tuple[str, Path]) -> None:
     _, out = quick_run
     doc = json.loads((out / "latest.json").read_text())
