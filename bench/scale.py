@@ -11,7 +11,9 @@ own), joins every connection to one room, and publishes to it in alternating rou
 * fanned out: ``rooms.publish(room, data, fanout_threshold=shard_size)``: the driver reads the
   members and starts one asynchronous invocation per shard through the gateway's Lambda Invoke
   API; the shards run on the gateway's worker pool (grown to one worker per shard), each posting
-  its ids.
+  its ids;
+* last, once, fanned out with failures: the bench app kills the worker of every even-numbered
+  shard midway through its first attempt, and the retry must deliver the rest, once.
 
 Members join by writing the membership items ``wsgate.rooms.join`` writes (its key and attributes,
 from the runtime's store module) straight to the local DynamoDB with ``BatchWriteItem``, not
@@ -392,6 +394,8 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                     "fanout": publish(f"fanout-{r}", fan_threshold),
                 }
             )
+        # the bench app crashes every even shard's worker midway through its first attempt
+        crashed = publish("crash-me-0", fan_threshold)
     finally:
         receivers.stop()
     return {
@@ -403,6 +407,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
         "read_units": read_units,
         "warmup": warm,
         "rounds": runs,
+        "crashed": crashed,
     }
 
 

@@ -181,6 +181,26 @@ def rows(result: dict[str, Any]) -> list[Row]:
                 note=detail if count else "each client counted every copy of every message",
             )
         )
+    crashed = result.get("crashed")
+    if crashed:
+        check = crashed["check"]
+        for label, count in (("duplicates", check["duplicated"]), ("losses", check["missing"])):
+            out.append(
+                Row(
+                    SECTION,
+                    f"{label}, even shards crash midway once",
+                    float(count),
+                    "messages",
+                    target="0",
+                    passed=count == 0,
+                    note=(
+                        f"the worker of each even shard is killed "
+                        f"{result.get('crash_after_s', 0.3):g} s into its first attempt; "
+                        f"Lambda's retry (the gateway's) runs it again; {crashed.get('shards', 0)} "
+                        f"shards; the publish's report: {crashed.get('status')}"
+                    ),
+                )
+            )
     units = result["read_units"]
     out.append(
         Row(
