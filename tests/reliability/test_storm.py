@@ -18,7 +18,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from chat_storm import missing_deliveries, plan, storm
+from chat_storm import missing_deliveries, percentile_ms, plan, storm
 from reliability_support import EXAMPLES, GatewayProcess, wait_until
 
 CHAT = EXAMPLES / "chat"
@@ -51,6 +51,8 @@ def _run_storm(
     rss_end = gateway.rss_kb()
 
     problems, owed, delivered = missing_deliveries(planned)
+    joins = [t for c in planned for t in c.join_times]
+    says = [t for c in planned for t in c.say_times]
     figures = {
         "clients": clients,
         "chatting in rooms": sum(not c.quiet for c in planned),
@@ -64,6 +66,8 @@ def _run_storm(
         "says sent again (after an error or a partial sent)": sum(
             len(c.recovered) for c in planned
         ),
+        "join p50/p99/max ms": [percentile_ms(joins, q) for q in (0.5, 0.99, 1.0)],
+        "say p50/p99/max ms": [percentile_ms(says, q) for q in (0.5, 0.99, 1.0)],
         "items left": len(gateway.connection_items()),
         "rss start KB": rss_start,
         "rss end KB": rss_end,
