@@ -7,7 +7,7 @@ when the gateway stops it, and when the gateway dies however it dies (even ``kil
 server is left behind. Running here, moto's work uses a core of its own instead of competing for
 the gateway's event loop and its GIL.
 
-Three things are added to moto's server:
+Four things are added to moto's server:
 
 * requests are served one at a time (:func:`serialized`): moto's backend has no lock, and its
   TransactWriteItems reads, checks and writes in several steps, so two concurrent requests could
@@ -16,6 +16,8 @@ Three things are added to moto's server:
   transaction and any other write);
 * a failed transaction is undone item by item (:func:`cheap_transactions`) instead of from a
   deep copy of every table it names, which moto takes before every transaction;
+* a Query of the table reads only its partition (:func:`partition_queries`), where moto sorts
+  every item of the table first;
 * the loopback ``Host`` and SigV4-shaped ``Authorization`` guard, without moto's permissive
   CORS headers (:func:`local_only`).
 """
@@ -211,11 +213,51 @@ def _get(table: Any, hash_key: Any, range_key: Any) -> Any:
     return table.items.get(hash_key)
 
 
+def partition_queries() -> Callable[[], None]:
+    """Make moto's Query of a table (not of an index) look at one partition only.
+
+    moto 5.2.5 (``Table.query``) takes ``Table.all_items()``, which sorts every item of the
+    table, and then keeps those of the queried partition: each room's member list cost a sort of
+    the whole table. Here ``all_items`` gives that partition's items only, for the length of the
+    call; moto then sorts them by range key and applies every condition, limit and page as
+    before, so the answer is the same. Index queries are left as they are (an index's partition
+    can hold items of any table partition). Returns a function that undoes the patch.
+    """
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None:
+            return original(self, hash_key, *args, **kwargs)
+        partition = self.items.get(hash_key)
+
+        def partition_items() -> list[Any]:
+            if partition is None:
+                return []
+            return list(partition.values()) if self.range_key_attr else [partition]
+
+        self.all_items = partition_items
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Table.query = original  # type: ignore[method-assign]
+
+    return undo
+
+
 def application() -> Any:
-    """moto's DynamoDB as a WSGI application, with this module's three additions."""
+    """moto's DynamoDB as a WSGI application, with this module's additions."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     cheap_transactions()
+    partition_queries()
     return local_only(serialized(DomainDispatcherApplication(create_backend_app)))
 
 

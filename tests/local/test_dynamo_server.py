@@ -139,3 +139,36 @@ def test_a_failed_transaction_leaves_every_item_as_it_was(dynamo: LocalDynamo) -
     assert item("tx#deleted") is None
     assert item("tx#replaced") == {**_key("tx#replaced"), "n": {"N": "2"}}
     assert item("tx#created") == {**_key("tx#created"), "n": {"N": "2"}}
+
+
+def test_a_query_reads_its_partition_in_order_page_by_page(dynamo: LocalDynamo) -> None:
+    client = dynamo.client()
+    rows = [{"PutRequest": {"Item": _key(f"q#room{i % 7}", f"conn#{i:04d}")}} for i in range(350)]
+    for start in range(0, len(rows), 25):
+        client.batch_write_item(RequestItems={TABLE: rows[start : start + 25]})
+    expected = [f"conn#{i:04d}" for i in range(350) if i % 7 == 3]
+
+    def pages(forward: bool) -> list[str]:
+        request: dict[str, Any] = {
+            "TableName": TABLE,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :conn)",
+            "ExpressionAttributeValues": {":pk": {"S": "q#room3"}, ":conn": {"S": "conn#"}},
+            "Limit": 15,
+            "ScanIndexForward": forward,
+        }
+        found: list[str] = []
+        while True:
+            page = client.query(**request)
+            found.extend(item["sk"]["S"] for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    assert pages(True) == expected
+    assert pages(False) == expected[::-1]
+    empty = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "q#nowhere"}},
+    )
+    assert empty["Items"] == []
