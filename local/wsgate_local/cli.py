@@ -239,8 +239,37 @@ def exposed_warning(host: str) -> str:
     )
 
 
+#: Subcommands whose positionals are a connection id and data, either of which may start with
+#: "-" (a generated id can): such a token is an argument, not an option.
+_ID_COMMANDS = frozenset({"send", "close"})
+_ID_COMMAND_OPTIONS = frozenset({"-h", "--help"})
+
+
+def _positionals_last(argv: list[str]) -> list[str]:
+    """``send``/``close`` arguments reordered as options, ``--``, positionals, so that an id or a
+    message starting with "-" is not read as an unknown option ("-" alone is standard input)."""
+    if not argv or argv[0] not in _ID_COMMANDS:
+        return argv
+    options: list[str] = []
+    positionals: list[str] = []
+    tokens = iter(argv[1:])
+    for token in tokens:
+        if token == "--":
+            positionals.extend(tokens)
+        elif token == "--endpoint":
+            options.append(token)
+            value = next(tokens, None)
+            if value is not None:  # without one, argparse names the missing value
+                options.append(value)
+        elif token.startswith("--endpoint=") or token in _ID_COMMAND_OPTIONS:
+            options.append(token)
+        else:
+            positionals.append(token)
+    return [argv[0], *options, "--", *positionals]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_positionals_last(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "local":
             from .environment import event_loop_factory

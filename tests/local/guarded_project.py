@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from conftest import ROOT
+from local_support import ROOT
 
 AUTH = """
 import hashlib

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import recorder_gateway
+from local_support import recorder_gateway
 from websockets.exceptions import InvalidStatus
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from conftest import recorder_gateway
+from local_support import recorder_gateway
 
 INTERNAL_ERROR = "Internal server error"
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 from wsgate_local.connections import INBOX_LIMIT
 
 

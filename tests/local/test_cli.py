@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from local_support import ROOT
 from websockets.exceptions import ConnectionClosed
 
 WSGATE = str(Path(sys.executable).with_name("wsgate"))
@@ -166,3 +166,17 @@ def test_the_old_positional_endpoint_gets_a_hint(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"wsgate: error: {endpoint!r} looks like an endpoint: ")
     assert f"--endpoint {endpoint}" in result.stderr
+
+
+def test_an_id_or_message_starting_with_a_dash_is_an_argument_not_an_option(recorder, tmp_path):
+    gw, _ = recorder
+    with gw.connect() as client:
+        cid = gw.connection_ids()[-1]
+        sent = run_clean(tmp_path, "send", "--endpoint", gw.endpoint, cid, "-1 degrees")
+        assert sent.returncode == 0, sent.stderr
+        assert client.recv() == "-1 degrees"
+    # Generated ids may start with "-": such an id reaches the endpoint instead of argparse.
+    for command in (["send", "-AAAAAAAAAAAAAA=", "hi"], ["close", "-AAAAAAAAAAAAAA="]):
+        result = run_clean(tmp_path, *command, "--endpoint", gw.endpoint)
+        assert result.returncode == 1
+        assert result.stderr.startswith("wsgate: error: connection -AAAAAAAAAAAAAA= is gone")

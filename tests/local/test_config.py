@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RECORDER, ROOT
+from local_support import RECORDER, ROOT
 from wsgate_local.config import ConfigError, load_config
 
 

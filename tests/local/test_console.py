@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from guarded_project import guarded_project
+from local_support import ROOT
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from wscat_support import Wscat, wscat_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import recorder_gateway
+from local_support import recorder_gateway
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import connect_tagged
+from local_support import connect_tagged
 
 ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 CLF = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")

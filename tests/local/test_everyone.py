@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from conftest import ROOT
+from local_support import ROOT
 
 APP = """
 import wsgate

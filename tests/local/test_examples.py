@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from conftest import ROOT
+from local_support import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 
 import boto3
 import pytest
-from conftest import ROOT
+from local_support import ROOT
 from wsgate_local.testing import running_gateway
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import connect_tagged
+from local_support import connect_tagged
 from websockets.exceptions import ConnectionClosed
 
 

@@ -15,7 +15,7 @@ import time
 import uuid
 
 import pytest
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 from websockets.exceptions import InvalidStatus
 
 
@@ -143,7 +143,7 @@ def test_a_connect_that_waits_past_the_integration_timeout_is_refused_with_504(c
 
 
 def test_an_event_that_arrives_while_the_gateway_starts_counts_that_wait_too():
-    from conftest import RECORDER
+    from local_support import RECORDER
     from wsgate_local.config import load_config
     from wsgate_local.eventlog import EventLog
     from wsgate_local.invoker import Invoker

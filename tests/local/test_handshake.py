@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 from websockets.exceptions import InvalidStatus, NegotiationError
 
 

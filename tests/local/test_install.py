@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 
-from conftest import ROOT
+from local_support import ROOT
 from packaging.requirements import Requirement
 
 DEV_ONLY = {"pytest", "mypy", "ruff", "playwright", "matplotlib", "hypothesis", "py-spy", "pdoc"}

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 from websockets.exceptions import ConnectionClosed
 
 

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import connect_tagged
+from local_support import connect_tagged
 
 FRAME = re.compile(
     r'^\{"message": "(?P<message>[^"]+)", "connectionId":"(?P<cid>[^"]+)", '

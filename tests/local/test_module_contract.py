@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from guarded_project import guarded_project, token
+from local_support import ROOT
 from websockets.exceptions import InvalidStatus
 from wsgate_local.config import ConfigError, load_config
 from wsgate_local.testing import running_gateway

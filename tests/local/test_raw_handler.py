@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
+from local_support import ROOT
 
 
 def _readme_block(path: str) -> str:

@@ -6,7 +6,7 @@ import os
 import shutil
 import time
 
-from conftest import RECORDER, Recorder
+from local_support import RECORDER, Recorder
 from wsgate_local.testing import start_gateway
 
 

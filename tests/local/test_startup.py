@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT
+from local_support import ROOT
 from websockets.sync.client import connect
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import connect_tagged, recorder_gateway
+from local_support import connect_tagged, recorder_gateway
 from websockets.exceptions import ConnectionClosed
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import connect_event, message_event
 from mgmt_stub import ManagementStub, all_items, clean_env, mgmt, table  # noqa: F401 - fixtures
+from unit_support import connect_event, message_event
 
 CHAT_APP = Path(__file__).resolve().parents[2] / "examples" / "chat" / "src" / "app.py"
 
