@@ -71,7 +71,7 @@ def _fill(client: Any, items: int) -> None:
         {
             "PutRequest": {
                 "Item": {
-                    "pk": {"S": f"room#r{i % 100}"},
+                    "pk": {"S": f"room#r{i // 10}"},  # partitions of 10
                     "sk": {"S": f"conn#filler{i:06d}"},
                     "ttl": {"N": "9999999999"},
                 }
