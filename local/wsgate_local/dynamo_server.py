@@ -29,6 +29,7 @@ import copy
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -180,8 +181,8 @@ def cheap_transactions() -> Callable[[], None]:
     backend_class = models.DynamoDBBackend
     original = backend_class.transact_write_items
     copies = _TableCopies()
-    saved_copy = models.copy  # type: ignore[attr-defined]
-    models.copy = copies  # type: ignore[attr-defined]
+    saved_copy = getattr(models, "copy")  # noqa: B009 (not re-exported for type checkers)
+    setattr(models, "copy", copies)  # noqa: B010
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         touched = _touched(self, transact_items)
@@ -202,7 +203,7 @@ def cheap_transactions() -> Callable[[], None]:
 
     def undo() -> None:
         backend_class.transact_write_items = original  # type: ignore[method-assign]
-        models.copy = saved_copy  # type: ignore[attr-defined]
+        setattr(models, "copy", saved_copy)  # noqa: B010
 
     return undo
 
@@ -281,6 +282,9 @@ def serve(fd: int | None, port: int) -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # Ctrl+C in a terminal reaches the whole process group: the gateway stops this process
+    # through the pipe, after its own $disconnects, instead of losing it first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     server = make_server(
         "127.0.0.1",
         port,
