@@ -26,13 +26,14 @@ from . import broadcast, coldstart, gateway, peer, procs, roundtrip, scale, scal
 from .report import RESULTS_DIR, Row, environment, render_table, write_chart, write_json
 from .roundtrip import LARGE, SMALL, Point
 
-SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart", "scale")
+SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart", "dynamodb", "scale")
 TITLES = {
     "roundtrip": "round trips",
     "peer": "peer",
     "broadcast": "broadcast",
     "dispatch": "dispatch",
     "coldstart": "cold start",
+    "dynamodb": "local DynamoDB",
     "scale": "scale",
 }
 
@@ -483,6 +484,46 @@ class Bench:
         )
 
     # 6 -------------------------------------------------------------------------------------
+    def dynamodb(self) -> None:
+        log("local DynamoDB: joins and member lists, moto in-process vs the gateway's server")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "dynamodb.json"
+            quick = ("--quick",) if self.s.dispatch_args else ()
+            subprocess.run(
+                [procs.PYTHON, "-m", "bench.dynamodb", str(out), *quick],
+                env=procs.child_env(),
+                cwd=str(procs.ROOT),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                timeout=600,
+            )
+            r: dict[str, Any] = json.loads(out.read_text())
+        self.raw["dynamodb"] = r
+        for items, pair in r["sizes"].items():
+            mine, base = pair["local_server"], pair["moto_in_process"]
+            for op, label in (
+                ("join", "join (PutItem + TransactWriteItems)"),
+                ("members", "members (Query)"),
+            ):
+                self.rows.append(
+                    Row(
+                        "local DynamoDB",
+                        f"{label}, table of {int(items):,} items",
+                        mine[f"{op}_ms"],
+                        "ms",
+                        baseline=base[f"{op}_ms"],
+                        baseline_name="moto in-process",
+                        ratio=base[f"{op}_ms"] / mine[f"{op}_ms"] if mine[f"{op}_ms"] else None,
+                        ratio_label="faster",
+                        note=(
+                            f"CPU per op, caller + server: {mine[f'{op}_cpu_ms']:.2f} ms, "
+                            f"moto in-process {base[f'{op}_cpu_ms']:.2f} ms; {r['ops']} ops"
+                        ),
+                    )
+                )
+
+    # 7 -------------------------------------------------------------------------------------
     def scale(self) -> None:
         n = self.s.scale_clients
         reason = gateway.available()
@@ -519,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         "broadcast": bench.broadcast,
         "dispatch": bench.dispatch,
         "coldstart": bench.coldstart,
+        "dynamodb": bench.dynamodb,
         "scale": bench.scale,
     }
     for section in args.only or SECTIONS:

@@ -20,7 +20,15 @@ sys.path.insert(0, str(ROOT))
 from bench.fanout import Receivers  # noqa: E402
 from bench.report import Row, render_table  # noqa: E402
 
-SECTIONS = {"round trips", "peer", "broadcast", "dispatch", "cold start", "scale"}
+SECTIONS = {
+    "round trips",
+    "peer",
+    "broadcast",
+    "dispatch",
+    "cold start",
+    "local DynamoDB",
+    "scale",
+}
 
 
 @pytest.fixture(scope="module")
