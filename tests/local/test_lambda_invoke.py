@@ -158,6 +158,7 @@ def test_workers_get_the_lambda_endpoint_and_the_modules_fanout_settings(shared)
         "AWS_LAMBDA_FUNCTION_NAME",
         "WSGATE_FANOUT_THRESHOLD",
         "WSGATE_FANOUT_SHARD_SIZE",
+        "WSGATE_FANOUT_LEASE_SECONDS",
     ]
     answer = gw.lambda_client().invoke(
         FunctionName="selfinvoke", Payload=json.dumps({"env": names}).encode()
@@ -168,6 +169,8 @@ def test_workers_get_the_lambda_endpoint_and_the_modules_fanout_settings(shared)
         "AWS_LAMBDA_FUNCTION_NAME": "selfinvoke",
         "WSGATE_FANOUT_THRESHOLD": "10",  # from the module block in main.tf
         "WSGATE_FANOUT_SHARD_SIZE": "5",
+        # a crashed shard's lease must run out before the first local retry (0.05 s here)
+        "WSGATE_FANOUT_LEASE_SECONDS": "0.04",
     }
     assert gw.env()["AWS_ENDPOINT_URL_LAMBDA"] == gw.lambda_url
 
