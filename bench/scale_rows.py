@@ -183,6 +183,8 @@ def rows(result: dict[str, Any]) -> list[Row]:
         )
     crashed = result.get("crashed")
     if crashed:
+        from wsgate._shard import CHECKPOINT_EVERY as checkpoint
+
         check = crashed["check"]
         for label, count in (("duplicates", check["duplicated"]), ("losses", check["missing"])):
             out.append(
@@ -196,8 +198,10 @@ def rows(result: dict[str, Any]) -> list[Row]:
                     note=(
                         f"the worker of each even shard is killed "
                         f"{result.get('crash_after_s', 0.3):g} s into its first attempt; "
-                        f"Lambda's retry (the gateway's) runs it again; {crashed.get('shards', 0)} "
-                        f"shards; the publish's report: {crashed.get('status')}"
+                        "Lambda's retry (the gateway's) resumes it from its last checkpoint, "
+                        f"so up to {checkpoint} ids (wsgate._shard.CHECKPOINT_EVERY) sent "
+                        f"before the crash are sent again; {crashed.get('shards', 0)} shards; "
+                        f"the publish's report: {crashed.get('status')}"
                     ),
                 )
             )
