@@ -8,11 +8,15 @@ Developer Guide):
 * an attempt that fails (the handler raises, the worker crashes, the function times out) is
   retried up to ``retries`` more times (``MaximumRetryAttempts``, 0 to 2, default 2); Lambda
   waits one minute before the second attempt and two before the third. Locally the waits are
-  :attr:`AsyncSettings.retry_delays`, 1 s and 2 s by default (scaled down 60 times so tests and
-  demos do not wait minutes), settable in the Python API;
-* an event still queued past ``max_age_s`` (``MaximumEventAgeInSeconds``, 60 s to 6 h, default
-  6 h) is dropped with a console line. The wait for a worker and the waits between retries count
-  against that age;
+  :attr:`AsyncSettings.retry_delays`, 10 s and 20 s by default (scaled down 6 times so demos do
+  not wait minutes), settable with ``--async-retry-delays`` and in the Python API. A fanned-out
+  shard that crashed holds a lease shorter than Lambda's one-minute wait, so its retry can take
+  over; the gateway sets the lease (``WSGATE_FANOUT_LEASE_SECONDS``) to 0.8 times the first
+  local wait (:func:`fanout_lease`) unless the module's ``environment`` sets it;
+* an event still queued past ``max_age_s`` (``MaximumEventAgeInSeconds``, 60 s to 6 h; Lambda's
+  default is 6 h, the module sets 1 h in its ``aws_lambda_function_event_invoke_config``, and so
+  does the local gateway) is dropped with a console line. The wait for a worker and the waits
+  between retries count against that age;
 * every attempt of one event runs with the same request id (``context.aws_request_id``).
 
 Concurrency: async events share the worker pool with WebSocket events, in arrival order. When
@@ -37,10 +41,14 @@ from .pool import Outcome, WorkerPool
 
 Log = Callable[[str], None]
 
-#: Lambda's defaults: two retries, one and two minutes apart; events kept for six hours.
+#: The module's event invoke config: two retries (Lambda's default, one and two minutes apart)
+#: and events kept for an hour (Lambda's default is six).
 DEFAULT_RETRIES = 2
-DEFAULT_MAX_AGE_S = 6 * 3600.0
-LOCAL_RETRY_DELAYS = (1.0, 2.0)
+DEFAULT_MAX_AGE_S = 3600.0
+LOCAL_RETRY_DELAYS = (10.0, 20.0)
+#: Lambda's own wait before the second attempt, and the runtime's default fan-out lease.
+LAMBDA_FIRST_RETRY_S = 60.0
+RUNTIME_LEASE_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,15 @@ class AsyncSettings:
         if not self.retry_delays:
             return 0.0
         return self.retry_delays[min(attempt, len(self.retry_delays)) - 1]
+
+
+def fanout_lease(settings: AsyncSettings) -> str | None:
+    """``WSGATE_FANOUT_LEASE_SECONDS`` for the workers: below the first retry wait (the
+    runtime keeps 45 s, below Lambda's 60 s); None when the local wait is Lambda's own."""
+    first = settings.delay(1)
+    if first >= LAMBDA_FIRST_RETRY_S:
+        return None
+    return f"{min(RUNTIME_LEASE_S, 0.8 * first):g}"
 
 
 @dataclass

@@ -101,10 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--async-retry-delays",
         type=_delays,
-        default=(1.0, 2.0),
+        default=(10.0, 20.0),
         metavar="S,S",
         help="seconds before the 2nd and 3rd attempt of a failed asynchronous invocation "
-        "(Lambda waits 60 and 120; default 1,2)",
+        "(Lambda waits 60 and 120; default 10,20)",
     )
     local.add_argument(
         "--idle-timeout",

@@ -67,6 +67,8 @@ def lambda_environment(
     if lambda_url is not None:
         env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_url
         env["WSGATE_FANOUT_FUNCTION"] = config.name  # the module's environment may override
+    env["WSGATE_FANOUT_THRESHOLD"] = str(config.fanout_threshold)
+    env["WSGATE_FANOUT_SHARD_SIZE"] = str(config.fanout_shard_size)
     # The gateway prints one line per event; the runtime's own INFO lines would double them.
     env.setdefault("WSGATE_LOG_LEVEL", "WARNING")
     env.update(config.environment)

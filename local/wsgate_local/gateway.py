@@ -31,7 +31,7 @@ from wsgate.apigw import limits
 from wsgate.apigw import management as wire
 
 from . import http_api, lambda_api, management, static
-from .async_queue import AsyncQueue, AsyncSettings
+from .async_queue import AsyncQueue, AsyncSettings, fanout_lease
 from .config import GatewayConfig
 from .connections import Connection, Registry
 from .delivery import Delivery
@@ -223,6 +223,9 @@ class Gateway:
         env = lambda_environment(
             self.config, self.endpoint, self.dynamo.url, lambda_url=self.lambda_url
         )
+        lease = fanout_lease(self.async_queue.settings)
+        if lease is not None and "WSGATE_FANOUT_LEASE_SECONDS" not in self.config.environment:
+            env["WSGATE_FANOUT_LEASE_SECONDS"] = lease
         pool = WorkerPool(
             self.config.source_dir,
             self.config.handler,

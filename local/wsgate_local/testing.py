@@ -154,6 +154,8 @@ class RunningGateway:
             "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
             "WSGATE_FANOUT_FUNCTION": self.config.name,
+            "WSGATE_FANOUT_THRESHOLD": str(self.config.fanout_threshold),
+            "WSGATE_FANOUT_SHARD_SIZE": str(self.config.fanout_shard_size),
             "AWS_REGION": self.config.region,
             "AWS_DEFAULT_REGION": self.config.region,
             "AWS_ACCESS_KEY_ID": "testing",

@@ -150,9 +150,16 @@ def test_only_signed_requests_to_a_loopback_host_are_served(shared):
     assert caught.value.code == 403
 
 
-def test_workers_get_the_lambda_endpoint_and_the_fanout_function(shared):
+def test_workers_get_the_lambda_endpoint_and_the_modules_fanout_settings(shared):
     gw, _ = shared
-    names = ["AWS_ENDPOINT_URL_LAMBDA", "WSGATE_FANOUT_FUNCTION", "AWS_LAMBDA_FUNCTION_NAME"]
+    names = [
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "WSGATE_FANOUT_FUNCTION",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "WSGATE_FANOUT_THRESHOLD",
+        "WSGATE_FANOUT_SHARD_SIZE",
+        "WSGATE_FANOUT_LEASE_SECONDS",
+    ]
     answer = gw.lambda_client().invoke(
         FunctionName="selfinvoke", Payload=json.dumps({"env": names}).encode()
     )
@@ -160,6 +167,10 @@ def test_workers_get_the_lambda_endpoint_and_the_fanout_function(shared):
         "AWS_ENDPOINT_URL_LAMBDA": gw.lambda_url,
         "WSGATE_FANOUT_FUNCTION": "selfinvoke",
         "AWS_LAMBDA_FUNCTION_NAME": "selfinvoke",
+        "WSGATE_FANOUT_THRESHOLD": "10",  # from the module block in main.tf
+        "WSGATE_FANOUT_SHARD_SIZE": "5",
+        # a crashed shard's lease must run out before the first local retry (0.05 s here)
+        "WSGATE_FANOUT_LEASE_SECONDS": "0.04",
     }
     assert gw.env()["AWS_ENDPOINT_URL_LAMBDA"] == gw.lambda_url
 
@@ -309,3 +320,18 @@ def test_a_worker_killed_midway_is_retried_and_only_matching_events_take_the_fau
                 client.recv(timeout=1.5)  # no second copy of any part
     finally:
         gw.stop()
+
+
+def test_the_cli_takes_the_pool_limit_and_the_retry_delays(capsys):
+    from wsgate_local.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["local", ".", "--max-workers", "8", "--async-retry-delays", "0.5,1.5"]
+    )
+    assert (args.max_workers, args.async_retry_delays) == (8, (0.5, 1.5))
+    assert AsyncSettings(retry_delays=args.async_retry_delays).delay(2) == 1.5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["local", ".", "--async-retry-delays", "soon"])
+    assert "e.g. 1,2" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="MaximumRetryAttempts"):
+        AsyncSettings(retries=3)

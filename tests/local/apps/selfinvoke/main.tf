@@ -8,4 +8,7 @@ module "ws" {
   source_dir = "${path.module}/src"
   handler    = "app.handler"
   routes     = ["spread"]
+
+  fanout_threshold  = 10
+  fanout_shard_size = 5
 }
