@@ -19,12 +19,8 @@ from wsgate_local.testing import Client, RunningGateway, start_gateway
 APP = Path(__file__).resolve().parent / "apps" / "fanout"
 MEMBERS = 240
 SHARD_SIZE = 40
-#: The lease must run out before the gateway's first retry, as it does before Lambda's (a minute).
-ENVIRONMENT = {
-    "WSGATE_FANOUT_THRESHOLD": "20",
-    "WSGATE_FANOUT_SHARD_SIZE": str(SHARD_SIZE),
-    "WSGATE_FANOUT_LEASE_SECONDS": "0.3",
-}
+# The threshold (20) and shard size (40) come from the module block in apps/fanout/main.tf, and
+# the gateway sets the shards' lease below its first retry delay, as Lambda's (a minute) is.
 RETRIES = AsyncSettings(retry_delays=(0.6, 0.6))
 
 
@@ -32,7 +28,6 @@ RETRIES = AsyncSettings(retry_delays=(0.6, 0.6))
 def room() -> Iterator[tuple[RunningGateway, list[Client]]]:
     gw = start_gateway(
         APP,
-        environment=ENVIRONMENT,
         async_settings=RETRIES,
         latency="200ms",  # a long round trip per POST, so that a crash lands mid-send
         workers=4,  # warm from the start: a worker still starting would take the kill instead
