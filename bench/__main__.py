@@ -22,17 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import broadcast, coldstart, gateway, peer, procs, roundtrip
+from . import broadcast, coldstart, gateway, peer, procs, roundtrip, scale, scale_rows
 from .report import RESULTS_DIR, Row, environment, render_table, write_chart, write_json
 from .roundtrip import LARGE, SMALL, Point
 
-SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart")
+SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart", "dynamodb", "scale")
 TITLES = {
     "roundtrip": "round trips",
     "peer": "peer",
     "broadcast": "broadcast",
     "dispatch": "dispatch",
     "coldstart": "cold start",
+    "dynamodb": "local DynamoDB",
+    "scale": "scale",
 }
 
 
@@ -49,6 +51,11 @@ class Settings:
     dispatch_args: tuple[str, ...]
     coldstart_runs: int
     boto3_runs: int
+    #: The scale section: connections in one room, ids per shard, rounds, emulated latency.
+    scale_clients: int = 10_000
+    scale_shard_size: int = 1000
+    scale_rounds: int = 2
+    scale_latency_ms: float = 20.0
 
 
 FULL = Settings(
@@ -82,6 +89,9 @@ QUICK = Settings(
     dispatch_args=("--quick",),
     coldstart_runs=8,
     boto3_runs=0,
+    scale_clients=500,
+    scale_shard_size=100,
+    scale_rounds=1,
 )
 
 RPS_TARGETS = {10: 2000.0, 100: 1500.0}
@@ -473,6 +483,58 @@ class Bench:
             )
         )
 
+    # 6 -------------------------------------------------------------------------------------
+    def dynamodb(self) -> None:
+        log("local DynamoDB: joins and member lists, moto in-process vs the gateway's server")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "dynamodb.json"
+            quick = ("--quick",) if self.s.dispatch_args else ()
+            subprocess.run(
+                [procs.PYTHON, "-m", "bench.dynamodb", str(out), *quick],
+                env=procs.child_env(),
+                cwd=str(procs.ROOT),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                timeout=600,
+            )
+            r: dict[str, Any] = json.loads(out.read_text())
+        self.raw["dynamodb"] = r
+        for items, pair in r["sizes"].items():
+            mine, base = pair["local_server"], pair["moto_in_process"]
+            for op, label in (
+                ("join", "join (PutItem + TransactWriteItems)"),
+                ("members", "members (Query)"),
+            ):
+                self.rows.append(
+                    Row(
+                        "local DynamoDB",
+                        f"{label}, table of {int(items):,} items",
+                        mine[f"{op}_ms"],
+                        "ms",
+                        baseline=base[f"{op}_ms"],
+                        baseline_name="moto in-process",
+                        ratio=base[f"{op}_ms"] / mine[f"{op}_ms"] if mine[f"{op}_ms"] else None,
+                        ratio_label="faster",
+                        note=(
+                            f"CPU per op, caller + server: {mine[f'{op}_cpu_ms']:.2f} ms, "
+                            f"moto in-process {base[f'{op}_cpu_ms']:.2f} ms; {r['ops']} ops"
+                        ),
+                    )
+                )
+
+    # 7 -------------------------------------------------------------------------------------
+    def scale(self) -> None:
+        n = self.s.scale_clients
+        reason = gateway.available()
+        if reason:
+            self.skip("scale", f"publish to {n:,}, inline vs fanned out", reason)
+            return
+        log(f"scale: {n} clients in one room, {self.s.scale_latency_ms:g} ms latency")
+        result = scale.run(n, self.s.scale_shard_size, self.s.scale_latency_ms, self.s.scale_rounds)
+        self.raw["scale"] = result
+        self.rows.extend(scale_rows.rows(result))
+
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -498,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         "broadcast": bench.broadcast,
         "dispatch": bench.dispatch,
         "coldstart": bench.coldstart,
+        "dynamodb": bench.dynamodb,
+        "scale": bench.scale,
     }
     for section in args.only or SECTIONS:
         try:

@@ -1,5 +1,7 @@
-"""DynamoDB for the local gateway: moto's server on 127.0.0.1, in this process, on a free port.
+"""DynamoDB for the local gateway: moto's server on 127.0.0.1, in a process of its own.
 
+The server (:mod:`.dynamo_server`) runs beside the gateway, so moto's work has a core of its own
+instead of sharing the gateway's event loop; it ends with the gateway, however the gateway ends.
 The table is created with the schema the Terraform module declares (:mod:`wsgate.apigw.table`),
 time to live included. Like the @connections API it serves only a loopback ``Host`` and
 SigV4-shaped requests (any SDK; see :mod:`.loopback`), and moto's permissive CORS headers are
@@ -12,22 +14,21 @@ DynamoDB Time to Live (TTL) works").
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 from wsgate.apigw import table
 
-from .loopback import host_allowed, refusal
+from .dynamo_server import READY
 
-# moto keeps its data per process, shared by every server started in it: two gateways of the
-# same app in one process (tests) see one table. A table left by a stopped gateway is recreated
-# empty; one a running gateway uses is shared.
-_IN_USE: dict[str, int] = {}
-_LOCK = threading.Lock()
+#: How long the server process may take to start (it imports moto).
+START_TIMEOUT_S = 60.0
 
 
 class LocalDynamo:
@@ -39,32 +40,50 @@ class LocalDynamo:
         self.table_name = table_name
         self.region = region
         self.ttl_interval = ttl_interval
-        self._server: Any = None
-        self._registered = False
+        self._listener: socket.socket | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
         self.url = ""
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id, while it runs."""
+        return self._process.pid if self._process is not None else None
+
     def reserve(self) -> str:
-        """Choose a free port now, so the URL is known before the (slow) server start."""
-        if not self.url:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        """Bind the server's socket now, so the URL is known before the (slow) server start."""
+        if self._listener is None and self._process is None:
+            # A restart keeps the address that workers and clients were given.
+            port = int(self.url.rsplit(":", 1)[1]) if self.url else 0
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", port))
+            listener.listen(128)
+            self._listener = listener
+            self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         return self.url
 
     def start(self) -> str:
         """Start the server and create the table; returns the endpoint URL."""
-        from moto.server import ThreadedMotoServer
-
-        # werkzeug logs every request at INFO; the gateway has its own event log.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        port = int(self.url.rsplit(":", 1)[1]) if self.url else 0
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._server.start()
-        _one_request_at_a_time(self._server)
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
+        self.reserve()
+        assert self._listener is not None
+        fd = self._listener.fileno()
+        # stdin is the pipe whose end tells the server the gateway is gone.
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "wsgate_local.dynamo_server", "--fd", str(fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            pass_fds=(fd,),
+            env=_server_environment(),
+        )
+        try:
+            _wait_ready(self._process)
+        except BaseException:
+            self._end_process()
+            raise
+        finally:
+            self._listener.close()  # the server holds it now
+            self._listener = None
         self.create_table()
         if self.ttl_interval:
             self._stop.clear()
@@ -129,17 +148,7 @@ class LocalDynamo:
         )
 
     def create_table(self) -> None:
-        client = self.client()
-        with _LOCK:
-            shared = _IN_USE.get(self.table_name, 0) > 0
-            _IN_USE[self.table_name] = _IN_USE.get(self.table_name, 0) + 1
-            self._registered = True
-            existing = client.list_tables().get("TableNames", [])
-            if self.table_name in existing:
-                if shared:
-                    return
-                client.delete_table(TableName=self.table_name)
-            self._create(client)
+        self._create(self.client())
 
     def _create(self, client: Any) -> None:
         table.create_connection_table(client, self.table_name)
@@ -149,74 +158,47 @@ class LocalDynamo:
         if self._sweeper is not None:
             self._sweeper.join(5)
             self._sweeper = None
-        with _LOCK:
-            if self._registered:
-                self._registered = False
-                _IN_USE[self.table_name] -= 1
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self._end_process()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def _end_process(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()  # the server exits when its stdin closes
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
 
 
-def _one_request_at_a_time(server: Any) -> None:
-    """Serve moto's requests one at a time. Its TransactWriteItems deep-copies the whole table
-    without a lock (and restores the copy when a condition fails), so concurrent requests could
-    fail with a 500 or lose writes; DynamoDB itself never does either."""
-    wsgi = server._server
-    inner, lock = wsgi.app, threading.Lock()
-
-    def serialized(environ: Any, start_response: Any) -> Any:
-        with lock:
-            try:
-                return inner(environ, start_response)
-            finally:
-                _forget_tracked_models()
-
-    wsgi.app = _local_only(serialized)
+def _server_environment() -> dict[str, str]:
+    """The environment of the server process: ours, with this package importable however the
+    gateway was started (an installed console script, or a source tree on ``sys.path``)."""
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
-def _local_only(inner: Any) -> Any:
-    """A WSGI wrapper: refuse what :func:`.loopback.refusal` refuses, and drop moto's
-    ``Access-Control-*`` headers (it allows every origin), so no web page can use the table."""
-
-    def guarded(environ: Any, start_response: Any) -> Any:
-        host = environ.get("HTTP_HOST")
-        reason = refusal(host, environ.get("HTTP_AUTHORIZATION"))
-        if reason is not None:
-            # DynamoDB's own answer to a request with no credentials (its "Common errors").
-            code = (
-                "AccessDeniedException"
-                if not host_allowed(host)
-                else "MissingAuthenticationTokenException"
-            )
-            body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": reason})
-            data = body.encode()
-            start_response(
-                "400 Bad Request" if host_allowed(host) else "403 Forbidden",
-                [
-                    ("Content-Type", "application/x-amz-json-1.0"),
-                    ("Content-Length", str(len(data))),
-                ],
-            )
-            return [data]
-
-        def without_cors(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-            return start_response(status, kept, *rest)
-
-        return inner(environ, without_cors)
-
-    return guarded
-
-
-def _forget_tracked_models() -> None:
-    """Drop moto's list of every DynamoDB model object it ever created.
-
-    moto records each instance for its web dashboard only, and the deep copy of the table that
-    every TransactWriteItems takes is recorded too, so a chat that joins rooms grew the gateway by
-    the size of the table per join. The live tables are held by the backend, not by these lists.
-    """
-    from moto.core.model_instances import model_data
-
-    for model in model_data.get("dynamodb", {}).values():
-        model.instances_tracked.clear()  # type: ignore[attr-defined]
+def _wait_ready(process: subprocess.Popen[bytes]) -> None:
+    """Wait for the server's ready line; a server that exits or hangs is an error."""
+    stdout: IO[bytes] | None = process.stdout
+    assert stdout is not None
+    found: list[bytes] = []
+    reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(START_TIMEOUT_S)
+    line = found[0].decode(errors="replace") if found else ""
+    if not line.startswith(READY):
+        status = process.poll()
+        raise RuntimeError(
+            "the local DynamoDB did not start"
+            + (f" (it exited with status {status})" if status is not None else "")
+        )

@@ -5,9 +5,11 @@ while DynamoDB and the workers are still starting waits for them) and writes wha
 the console.
 
 Two clocks apply, as on AWS. API Gateway waits for the integration at most
-``integration_timeout_ms`` (the wait for a free worker included: on AWS a throttled Lambda makes
-API Gateway wait too), then answers ``Endpoint request timed out``; the invocation is not
-cancelled and runs on until it returns or reaches the function's own ``timeout``, where Lambda
+``integration_timeout_ms``, counted from the event: the wait for a free worker is included, and
+so is the wait for the workers to start for an event that arrives while the gateway starts (on
+AWS a throttled Lambda makes API Gateway wait too). Then it answers ``Endpoint request timed
+out``, and an event still waiting for a worker is never run. A running invocation is not
+cancelled: it runs on until it returns or reaches the function's own ``timeout``, where Lambda
 ends it with ``Task timed out`` (SEMANTICS §6.1; Lambda has no call that cancels a running
 synchronous invocation). So a handler that posts after the integration timeout still delivers.
 """
@@ -39,10 +41,24 @@ class Invoker:
         self.pool = pool
         self._ready.set()
 
+    async def wait_ready(self) -> None:
+        """Return once the workers are up."""
+        await self._ready.wait()
+
     async def invoke(self, event: dict[str, Any], kind: str = "invoke") -> Outcome:
         """Run ``event``; ``kind`` is ``invoke`` (the handler) or ``authorize`` (the authorizer)."""
+        wait_s = self.timeout_ms / 1000
         if not self._ready.is_set():
-            await self._ready.wait()
+            # The gateway's own start counts against the integration timeout too.
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            try:
+                await asyncio.wait_for(self._ready.wait(), wait_s)
+            except TimeoutError:
+                return Outcome(
+                    "timeout", error_message="the workers did not start within the timeout"
+                )
+            wait_s = max(0.0, wait_s - (loop.time() - began))
         assert self.pool is not None
         request_id = event["requestContext"]["requestId"]
         timeout_s = self.authorizer_timeout_s if kind == "authorize" else self.function_timeout_s
@@ -61,7 +77,7 @@ class Invoker:
         return await self.pool.invoke(
             event,
             request_id,
-            wait_s=self.timeout_ms / 1000,
+            wait_s=wait_s,
             timeout_s=timeout_s,
             kind=kind,
             on_late=late,

@@ -20,7 +20,15 @@ sys.path.insert(0, str(ROOT))
 from bench.fanout import Receivers  # noqa: E402
 from bench.report import Row, render_table  # noqa: E402
 
-SECTIONS = {"round trips", "peer", "broadcast", "dispatch", "cold start"}
+SECTIONS = {
+    "round trips",
+    "peer",
+    "broadcast",
+    "dispatch",
+    "cold start",
+    "local DynamoDB",
+    "scale",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +39,14 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout, out
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(360)
 def test_quick_run_prints_one_table_with_every_section(quick_run: tuple[str, Path]) -> None:
     stdout, _ = quick_run
     header = stdout.splitlines()[0].split()
@@ -52,14 +60,14 @@ def test_quick_run_prints_one_table_with_every_section(quick_run: tuple[str, Pat
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(360)
 def test_quick_run_writes_results_json_and_chart(quick_run: tuple[str, Path]) -> None:
     _, out = quick_run
     doc = json.loads((out / "latest.json").read_text())
     rows = doc["results"]
     assert {row["section"] for row in rows} == SECTIONS
     measured = [row for row in rows if row["value"] is not None]
-    assert {row["section"] for row in measured} >= {"round trips", "broadcast", "dispatch"}
+    assert {row["section"] for row in measured} >= {"round trips", "broadcast", "dispatch", "scale"}
     for row in measured:
         assert row["mark"] in {"pass", "MISS", "-"}
         if row["target"]:

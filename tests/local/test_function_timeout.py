@@ -7,12 +7,16 @@ invocation runs on (Lambda cannot cancel it) until it returns or reaches the fun
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 import json
 import time
+import uuid
 
 import pytest
 from local_support import connect_tagged, recorder_gateway
+from websockets.exceptions import InvalidStatus
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +97,63 @@ def test_waiting_for_a_busy_worker_counts_against_the_integration_timeout(clocks
         assert waited < 2.3  # it did not wait for the worker to come free
         assert first.recv_json(timeout=10)["message"] == "Endpoint request timed out"
         assert first.recv_json(timeout=10)["route"] == "$default"  # and the first still delivers
+
+
+def _entries_tagged(record, tag: str) -> list:
+    return [e for e in record.entries() if tag in json.dumps(e["event"])]
+
+
+def test_a_message_that_waits_past_the_integration_timeout_never_runs_late(clocks):
+    gw, record, _ = clocks
+    first, _ = connect_tagged(gw, record)
+    second, _ = connect_tagged(gw, record)
+    tag = uuid.uuid4().hex
+    with first, second:
+        first.send_json({"do": "sleep", "seconds": 2.5})  # holds the only worker
+        time.sleep(0.2)
+        second.send_json({"do": "echo", "tag": tag})
+        assert second.recv_json(timeout=10)["message"] == "Endpoint request timed out"
+        assert first.recv_json(timeout=10)["message"] == "Endpoint request timed out"
+        assert first.recv_json(timeout=10)["route"] == "$default"  # the worker is free again
+        # API Gateway gave up on the waiting message: it is not run once a worker is free
+        first.send_json({"do": "echo"})
+        assert first.recv_json(timeout=10)["route"] == "$default"
+        with pytest.raises(TimeoutError):
+            second.recv_json(timeout=0.5)
+    assert _entries_tagged(record, tag) == []
+
+
+def test_a_connect_that_waits_past_the_integration_timeout_is_refused_with_504(clocks):
+    gw, record, _ = clocks
+    first, _ = connect_tagged(gw, record)
+    tag = uuid.uuid4().hex
+    with first:
+        first.send_json({"do": "sleep", "seconds": 2.5})  # holds the only worker
+        time.sleep(0.2)
+        with pytest.raises(InvalidStatus) as refused:
+            gw.connect(query={"tag": tag})
+        assert refused.value.response.status_code == 504
+        assert json.loads(refused.value.response.body) == {"message": "Endpoint request timed out"}
+        assert first.recv_json(timeout=10)["message"] == "Endpoint request timed out"
+        assert first.recv_json(timeout=10)["route"] == "$default"
+        first.send_json({"do": "echo"})
+        assert first.recv_json(timeout=10)["route"] == "$default"
+    # $connect never ran, so nothing was stored for a connection that was never made
+    assert _entries_tagged(record, tag) == []
+
+
+def test_an_event_that_arrives_while_the_gateway_starts_counts_that_wait_too():
+    from local_support import RECORDER
+    from wsgate_local.config import load_config
+    from wsgate_local.eventlog import EventLog
+    from wsgate_local.invoker import Invoker
+
+    config = dataclasses.replace(load_config(RECORDER), integration_timeout_ms=300)
+    event = {"requestContext": {"requestId": "starting", "routeKey": "$default"}}
+
+    async def scenario():
+        invoker = Invoker(config, EventLog(stream=io.StringIO()))  # workers never become ready
+        return await asyncio.wait_for(invoker.invoke(event), 10)
+
+    outcome = asyncio.run(scenario())
+    assert outcome.kind == "timeout"  # answered Endpoint request timed out, not left waiting

@@ -63,6 +63,9 @@ class ChatClient:
     #: Error frames and partial ``sent`` answers that a retry of the same ``say`` then fixed.
     recovered: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None
+    #: Seconds from sending each ``join`` to its ``joined``, and each ``say`` to its answer.
+    join_times: list[float] = field(default_factory=list)
+    say_times: list[float] = field(default_factory=list)
     _waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -160,8 +163,10 @@ class ChatClient:
                 await self._idle(ends_at, rng, stats)
                 return
             for room in self.rooms:
+                asked = time.monotonic()
                 await self._ask({"action": "join", "room": room}, "joined")
                 self.joined_at[room] = time.monotonic()
+                self.join_times.append(self.joined_at[room] - asked)
             number = 0
             while time.monotonic() < ends_at:
                 room = rng.choice(self.rooms)
@@ -179,6 +184,7 @@ class ChatClient:
                     break
                 sent_at = time.monotonic()
                 ack = await self._say(room, text, f"{self.name}-{number}-{rng.getrandbits(48):x}")
+                self.say_times.append(time.monotonic() - sent_at)
                 if ack.get("type") == "sent":
                     self.said[str(ack["id"])] = Said(room, sent_at, time.monotonic())
                 await asyncio.sleep(rng.uniform(*self.pause))
@@ -235,6 +241,14 @@ async def storm(url: str, clients: list[ChatClient], seed: int) -> Counter[str]:
     rngs = [random.Random(seed * 100_003 + c.index) for c in clients]
     await asyncio.gather(*(c.run(url, rng, stats) for c, rng in zip(clients, rngs, strict=True)))
     return stats
+
+
+def percentile_ms(samples: list[float], share: float) -> float:
+    """The ``share`` percentile (0..1, nearest rank) of ``samples`` seconds, in milliseconds."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return round(1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
 
 
 def missing_deliveries(clients: list[ChatClient]) -> tuple[list[str], int, int]:

@@ -88,11 +88,30 @@ class GatewayProcess:
         return self.err_path.read_text(errors="replace")
 
     def rss_kb(self) -> int:
-        """Resident memory of the gateway process itself (moto runs in it; workers do not)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS in /proc status")
+        """Resident memory of the gateway process and of its DynamoDB server (not the workers,
+        which are bounded by the function's ``memory_size``)."""
+        pids = [self.proc.pid]
+        server = self.dynamodb_server_pid()
+        if server is not None:
+            pids.append(server)
+        return sum(_rss_kb(pid) for pid in pids)
+
+    def children(self) -> dict[int, str]:
+        """The gateway's child processes: pid -> command line."""
+        found = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    found[int(pid)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+        return found
+
+    def dynamodb_server_pid(self) -> int | None:
+        """The process serving the local DynamoDB, a child of the gateway."""
+        for pid, cmdline in self.children().items():
+            if "wsgate_local.dynamo_server" in cmdline:
+                return pid
+        return None
 
     def dynamodb(self) -> Any:
         import boto3
@@ -159,6 +178,22 @@ class GatewayProcess:
                 self.proc.wait(10)
         self._out.close()
         self._err.close()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc status")
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (an exited one waiting to be reaped is not)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] not in ("Z", "X")
 
 
 def _find(pattern: str, text: str) -> str:

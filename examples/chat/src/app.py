@@ -129,12 +129,13 @@ def say(event: Event) -> None:
             "the same one when sending it again"
         )
     cid = event.connection_id
-    if room not in app.connections.rooms_of(cid):
+    speaker = app.connections.get(cid)  # its rooms and its name, in one read
+    if room not in (speaker or {}).get("rooms", []):
         raise BadRequest(f"join {room!r} before saying something there")
     message = {
         "type": "message",
         "room": room,
-        "name": _name_of(cid),
+        "name": _name_in(speaker),
         "connectionId": cid,
         "text": text,
         "ts": int(time.time() * 1000),
@@ -269,8 +270,9 @@ def ping(event: Event) -> None:
 def disconnect(event: Event) -> None:
     # Runs before App removes the connection item, so its rooms and name are still there.
     cid = event.connection_id
-    name = _name_of(cid)
-    for room in app.connections.rooms_of(cid):
+    leaving = app.connections.get(cid)  # its rooms and its name, in one read
+    name = _name_in(leaving)
+    for room in (leaving or {}).get("rooms", []):
         app.rooms.leave(cid, room)
         _announce_leave(cid, room, name)
 

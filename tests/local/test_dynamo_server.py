@@ -1,0 +1,174 @@
+"""The local DynamoDB's server process: transactions that are all or nothing, cheap whatever
+the table's size, and a process that keeps no copy of the table per transaction, so a gateway
+whose clients join and leave rooms for hours does not grow with every join."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wsgate_local.dynamo import LocalDynamo
+
+TABLE = "server-check-connections"
+
+
+@pytest.fixture(scope="module")
+def dynamo() -> Iterator[LocalDynamo]:
+    server = LocalDynamo(TABLE, ttl_interval=None)
+    server.reserve()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _key(pk: str, sk: str = "meta") -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _join(client: Any, i: int) -> None:
+    """What rooms.join sends: one transaction per join."""
+    key = _key(f"conn#c{i}")
+    client.put_item(TableName=TABLE, Item=key)
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": key,
+                    "UpdateExpression": "ADD #rooms :room",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#rooms": "rooms"},
+                    "ExpressionAttributeValues": {":room": {"SS": ["lobby"]}},
+                }
+            },
+            {"Put": {"TableName": TABLE, "Item": _key("room#lobby", f"conn#c{i}")}},
+        ]
+    )
+
+
+def test_the_server_runs_beside_the_caller_and_ends_with_stop() -> None:
+    server = LocalDynamo("server-check-own-process", ttl_interval=None)
+    url = server.reserve()
+    server.start()
+    pid = server.pid
+    assert pid is not None and Path(f"/proc/{pid}").exists()
+    assert server.url == url  # the address given out before the start is the one served
+    assert server.client().list_tables()["TableNames"] == ["server-check-own-process"]
+    server.stop()
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_transactions_leave_no_table_copies_behind(dynamo: LocalDynamo) -> None:
+    client = dynamo.client()
+    filler = [
+        {"PutRequest": {"Item": {**_key(f"conn#filler{i}"), "data": {"S": "x" * 200}}}}
+        for i in range(3000)
+    ]
+    for start in range(0, len(filler), 25):
+        client.batch_write_item(RequestItems={TABLE: filler[start : start + 25]})
+    for i in range(20):  # warm up: first-use buffers count in the baseline
+        _join(client, i)
+    assert dynamo.pid is not None
+    before = _rss_kb(dynamo.pid)
+    for i in range(20, 220):
+        _join(client, i)
+    # the writes all landed, and no snapshot of the 3,000-item table outlived its transaction
+    members = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "room#lobby"}},
+    )
+    assert members["Count"] == 220
+    # One copy of the table is about 3 MB: 200 kept copies would be 600 MB.
+    assert _rss_kb(dynamo.pid) - before < 24 * 1024
+
+
+def test_a_failed_transaction_leaves_every_item_as_it_was(dynamo: LocalDynamo) -> None:
+    client = dynamo.client()
+    client.put_item(TableName=TABLE, Item={**_key("tx#updated"), "n": {"N": "1"}})
+    client.put_item(TableName=TABLE, Item={**_key("tx#deleted"), "n": {"N": "1"}})
+    client.put_item(TableName=TABLE, Item={**_key("tx#replaced"), "n": {"N": "1"}})
+    actions = [
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": _key("tx#updated"),
+                "UpdateExpression": "SET n = :two, extra = :two",
+                "ExpressionAttributeValues": {":two": {"N": "2"}},
+            }
+        },
+        {"Delete": {"TableName": TABLE, "Key": _key("tx#deleted")}},
+        {"Put": {"TableName": TABLE, "Item": {**_key("tx#replaced"), "n": {"N": "2"}}}},
+        {"Put": {"TableName": TABLE, "Item": {**_key("tx#created"), "n": {"N": "2"}}}},
+    ]
+    failing = {
+        "ConditionCheck": {
+            "TableName": TABLE,
+            "Key": _key("tx#missing"),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+    with pytest.raises(client.exceptions.TransactionCanceledException) as raised:
+        client.transact_write_items(TransactItems=[*actions, failing])
+    reasons = [r["Code"] for r in raised.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "None", "ConditionalCheckFailed"]
+
+    def item(pk: str) -> dict[str, Any] | None:
+        found = client.get_item(TableName=TABLE, Key=_key(pk), ConsistentRead=True)
+        return found.get("Item")  # type: ignore[no-any-return]
+
+    assert item("tx#updated") == {**_key("tx#updated"), "n": {"N": "1"}}
+    assert item("tx#deleted") == {**_key("tx#deleted"), "n": {"N": "1"}}
+    assert item("tx#replaced") == {**_key("tx#replaced"), "n": {"N": "1"}}
+    assert item("tx#created") is None
+
+    # the same actions without the failing check all apply
+    client.transact_write_items(TransactItems=actions)
+    assert item("tx#updated") == {**_key("tx#updated"), "n": {"N": "2"}, "extra": {"N": "2"}}
+    assert item("tx#deleted") is None
+    assert item("tx#replaced") == {**_key("tx#replaced"), "n": {"N": "2"}}
+    assert item("tx#created") == {**_key("tx#created"), "n": {"N": "2"}}
+
+
+def test_a_query_reads_its_partition_in_order_page_by_page(dynamo: LocalDynamo) -> None:
+    client = dynamo.client()
+    rows = [{"PutRequest": {"Item": _key(f"q#room{i % 7}", f"conn#{i:04d}")}} for i in range(350)]
+    for start in range(0, len(rows), 25):
+        client.batch_write_item(RequestItems={TABLE: rows[start : start + 25]})
+    expected = [f"conn#{i:04d}" for i in range(350) if i % 7 == 3]
+
+    def pages(forward: bool) -> list[str]:
+        request: dict[str, Any] = {
+            "TableName": TABLE,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :conn)",
+            "ExpressionAttributeValues": {":pk": {"S": "q#room3"}, ":conn": {"S": "conn#"}},
+            "Limit": 15,
+            "ScanIndexForward": forward,
+        }
+        found: list[str] = []
+        while True:
+            page = client.query(**request)
+            found.extend(item["sk"]["S"] for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    assert pages(True) == expected
+    assert pages(False) == expected[::-1]
+    empty = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "q#nowhere"}},
+    )
+    assert empty["Items"] == []
