@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import senders
-from .endpoint import region_of
 from .errors import ConfigurationError
-from .senders import Sender
+
+if TYPE_CHECKING:
+    from .senders import Sender
 
 #: Pool size of every client; a broadcast never runs more worker threads than this.
 MAX_POOL_CONNECTIONS = 64
@@ -35,6 +35,10 @@ _lambda: dict[tuple[str, str | None], Any] = {}
 
 def region(endpoint: str | None = None) -> str:
     """The region to sign for: the endpoint's own region, else AWS_REGION/AWS_DEFAULT_REGION."""
+    # endpoint and senders are imported by the functions that use them: a cold start that
+    # only touches the table (dynamodb_client) does not load the sending stack.
+    from .endpoint import region_of
+
     found = (region_of(endpoint) if endpoint else None) or os.environ.get("AWS_REGION")
     found = found or os.environ.get("AWS_DEFAULT_REGION")
     if not found:
@@ -76,6 +80,8 @@ def sender(endpoint: str) -> Sender:
     found: Sender | None = _senders.get(key)
     if found is not None:
         return found
+    from . import senders
+
     if senders.choose() == "client":
         made: Sender = senders.ClientSender(management_client(endpoint))
         with _lock:

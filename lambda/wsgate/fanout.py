@@ -52,19 +52,16 @@ publish last writes one embedded-metric line with the publish's totals (``Fanout
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import os
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import _json
 from ._clients import dynamodb_client, lambda_client
-from .endpoint import resolve_endpoint
 from .errors import ConfigurationError
 from .messaging import BroadcastReport, broadcast, encode, fanout_limit
 from .store import from_dynamodb, table_name, to_dynamodb
@@ -255,7 +252,11 @@ def fan_out(
 ) -> FanoutReport:
     """Start one shard per ``shard_size()`` ids of ``pages`` (distinct ids) and record the
     publish; returns at once with the publish id (see ``FanoutReport``)."""
+    # Imported here, as in _message_field: only a fanned-out publish needs them, not a cold start.
+    import uuid
     from concurrent.futures import Future, ThreadPoolExecutor
+
+    from .endpoint import resolve_endpoint
 
     name = function_name()
     if name is None:
@@ -372,6 +373,8 @@ def _message_field(payload: bytes) -> dict[str, Any]:
     try:
         return {"text": payload.decode("utf-8")}
     except UnicodeDecodeError:
+        import base64
+
         return {"b64": base64.b64encode(payload).decode("ascii")}
 
 

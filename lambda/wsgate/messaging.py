@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _json, metrics, tracing
-from ._clients import MAX_POOL_CONNECTIONS, management_client, sender
-from ._retry import call_with_retries, deadline, error_code, http_status
 from .apigw.limits import MAX_POST_BYTES
 from .context import current_lambda_context
-from .endpoint import resolve_endpoint
 from .errors import ConfigurationError, Gone, SendFailed, SendTooLarge
 
 #: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
@@ -102,7 +99,7 @@ def send(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
     """
     payload = encode(data)
     until = _deadline()
-    posting = sender(resolve_endpoint(endpoint))
+    posting = _sender(endpoint)
     _raise_for(connection_id, _deliver(posting, connection_id, payload, until))
 
 
@@ -138,7 +135,7 @@ def broadcast(
 
         if fanout.available():
             return fanout.fan_out([targets], payload, endpoint=endpoint, target="ids")
-    posting = sender(resolve_endpoint(endpoint))
+    posting = _sender(endpoint)
     until = _deadline()  # read here: the worker threads do not see the invocation's context
     send_all(posting, targets, payload, until, report, max_workers=max_workers)
     return report
@@ -155,6 +152,8 @@ def send_all(
 ) -> None:
     """Post ``payload`` to each of ``targets`` (distinct ids) concurrently, adding each outcome to
     ``report``: the sender of ``broadcast`` and of each fan-out shard (``wsgate.fanout``)."""
+    from ._clients import MAX_POOL_CONNECTIONS
+
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
     with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
         if workers == 1:
@@ -206,7 +205,7 @@ def close(connection_id: str, *, endpoint: str | None = None) -> bool:
     Closing is idempotent: a connection that is already gone is removed from the store and
     reported as False instead of raising.
     """
-    client = management_client(resolve_endpoint(endpoint))
+    client = _management_client(endpoint)
     try:
         _call(
             connection_id,
@@ -224,7 +223,7 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     Returns ``{"connectedAt": ISO-8601, "lastActiveAt": ISO-8601, "identity": {"sourceIp",
     "userAgent"}}``. Raises ``Gone`` when the client has disconnected.
     """
-    client = management_client(resolve_endpoint(endpoint))
+    client = _management_client(endpoint)
     answer = _call(
         connection_id, lambda: client.get_connection(ConnectionId=connection_id), _deadline()
     )
@@ -237,8 +236,28 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     return result
 
 
+# The sending stack (_clients, senders, endpoint, _retry) is imported by the functions that send,
+# not by ``import wsgate``: a cold start that sends nothing does not pay for loading it.
+
+
+def _sender(endpoint: str | None) -> Any:
+    from ._clients import sender
+    from .endpoint import resolve_endpoint
+
+    return sender(resolve_endpoint(endpoint))
+
+
+def _management_client(endpoint: str | None) -> Any:
+    from ._clients import management_client
+    from .endpoint import resolve_endpoint
+
+    return management_client(resolve_endpoint(endpoint))
+
+
 def _deadline() -> float:
     """When retries must stop, from the current invocation's Lambda context (if any)."""
+    from ._retry import deadline
+
     return deadline(current_lambda_context.get())
 
 
@@ -266,6 +285,8 @@ def _raise_for(connection_id: str, outcome: tuple[str, str]) -> None:
 
 def _call(connection_id: str, fn: Any, until: float) -> Any:
     """Run one @connections call with retries until ``until``; AWS errors become wsgate's."""
+    from ._retry import call_with_retries, error_code, http_status
+
     attempts = 0
 
     def attempt() -> Any:
@@ -288,6 +309,8 @@ def _call(connection_id: str, fn: Any, until: float) -> Any:
 
 
 def _count_retry(exc: BaseException) -> None:
+    from ._retry import error_code
+
     metrics.incr(metrics.RETRIES)
     logger.debug("retrying @connections call after %s", error_code(exc) or type(exc).__name__)
 

@@ -41,7 +41,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ._clients import dynamodb_client
-from ._retry import error_code
 from .apigw.limits import MAX_DURATION_S
 from .apigw.table import HASH_KEY, RANGE_KEY
 from .errors import ConfigurationError, Gone
@@ -152,7 +151,7 @@ class ConnectionStore:
             self._list(client, table, connection_id, item)
             return
         except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            if _error_code(exc) != "ConditionalCheckFailedException":
                 raise
         self._list(client, table, connection_id, item)
         # The id is already stored: overwrite its fields but keep its rooms set, which must
@@ -267,7 +266,7 @@ class ConnectionStore:
                 ExpressionAttributeValues=to_dynamodb(values),
             )
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+            if _error_code(exc) == "ConditionalCheckFailedException":
                 raise Gone(connection_id) from exc
             raise
 
@@ -294,7 +293,7 @@ class ConnectionStore:
                 **condition,
             )
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+            if _error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         old = answer.get("Attributes")
@@ -333,7 +332,7 @@ def unlist(table: str, connection_id: str, connected_at: Any = None) -> None:
     try:
         dynamodb_client().delete_item(**request)
     except Exception as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
+        if _error_code(exc) != "ConditionalCheckFailedException":
             raise
 
 
@@ -381,7 +380,7 @@ def transact(items: list[dict[str, Any]]) -> bool:
             client.transact_write_items(TransactItems=items)
             return True
         except Exception as exc:
-            code = error_code(exc)
+            code = _error_code(exc)
             reasons = _cancellation_codes(exc)
             if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
                 return False
@@ -494,3 +493,10 @@ def _jitter(cap: float) -> float:
     import random
 
     return random.uniform(0.0, cap)
+
+
+def _error_code(exc: BaseException) -> str | None:
+    # _retry is imported on the first failed call, not by ``import wsgate``.
+    from ._retry import error_code
+
+    return error_code(exc)
