@@ -75,14 +75,14 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            **(invocation_fields() or {}),
+            # the ``extra`` fields, in the order given (a set difference would shuffle them)
+            **{
+                key: value
+                for key, value in record.__dict__.items()
+                if key not in _STANDARD_ATTRS and not key.startswith("_")
+            },
         }
-        bound = invocation_fields()
-        if bound:
-            line.update(bound)
-        attributes = record.__dict__
-        for key in attributes.keys() - _STANDARD_ATTRS:  # the ``extra`` fields
-            if not key.startswith("_"):
-                line[key] = attributes[key]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         try:

@@ -301,3 +301,13 @@ def test_message_bodies_are_logged_only_when_the_user_opts_in(
     assert secret_text not in json.dumps(log_lines)
     assert "WSGATE_LOG_BODIES=true" in first["body"]
     assert json.loads(second["body"])["text"] == "fine to log"
+
+
+def test_extra_fields_keep_the_order_they_were_given_in() -> None:
+    # A field order that changed from one process to the next made lines hard to compare.
+    names = [f"field{i}" for i in range(12)]
+    record = logging.getLogger("wsgate").makeRecord(
+        "wsgate", logging.INFO, __file__, 0, "m", (), None, extra={n: 1 for n in names}
+    )
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert [key for key in line if key.startswith("field")] == names
