@@ -51,7 +51,7 @@ ENV_LEASE = "WSGATE_FANOUT_LEASE_SECONDS"
 #: Below Lambda's one-minute wait before retrying a failed asynchronous event.
 DEFAULT_LEASE_SECONDS = 45
 MAX_LEASE_SECONDS = 55
-#: A step stops retrying sends this long before its lease runs out.
+#: A step stops retrying sends this long (at most a fifth of the lease) before its lease ends.
 LEASE_MARGIN_SECONDS = 5
 #: Time kept for recording and handing off when an invocation's end nears.
 HANDOFF_MARGIN_SECONDS = 5
@@ -134,7 +134,8 @@ def _run(shard: Shard, context: Any) -> dict[str, Any]:
                 return _answer(shard, report, "handed_off")
             step = shard.ids[cursor : cursor + CHECKPOINT_EVERY]
             began = time.monotonic()
-            until = min(deadline(context), began + lease_seconds() - LEASE_MARGIN_SECONDS)
+            lease = lease_seconds()
+            until = min(deadline(context), began + lease - min(LEASE_MARGIN_SECONDS, lease / 5))
             done = BroadcastReport()
             send_all(posting, step, payload, until, done)
             last_step = time.monotonic() - began
@@ -152,6 +153,14 @@ def _run(shard: Shard, context: Any) -> dict[str, Any]:
         raise
     if not _finish(shard, cursor, counts):
         return _lost(shard, report)
+    logger.info(
+        "fan-out %s shard %d done: %d delivered, %d gone, %d failed",
+        shard.publish,
+        shard.number,
+        counts["sent"],
+        counts["gone"],
+        counts["lost"],
+    )
     if report.failed:
         logger.warning(
             "fan-out %s shard %d: %d not delivered, e.g. %s",

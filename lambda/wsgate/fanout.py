@@ -245,7 +245,8 @@ def broadcast_all(
 
     payload = encode(data)
     skip = {exclude} if isinstance(exclude, str) else set(exclude)
-    pages = ([cid for cid in page if cid not in skip] for page in connections.pages(page_size=shard_size()))
+    listed = connections.pages(page_size=shard_size())
+    pages = ([cid for cid in page if cid not in skip] for page in listed)
     return deliver(pages, payload, endpoint=endpoint, threshold=fanout_threshold, target="all")
 
 
