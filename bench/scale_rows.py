@@ -119,7 +119,9 @@ def rows(result: dict[str, Any]) -> list[Row]:
             "ms",
             note=(
                 f"{where}; one sender, best of {len(rounds)} rounds; "
-                f"{n / inline['last_delivery_s']:,.0f} messages/s. {scale_note}"
+                f"{n / inline['last_delivery_s']:,.0f} messages/s; the gateway (API Gateway's "
+                f"part) used {inline['gateway_cpu_s'] * 1000 / n:.2f} ms of CPU per message. "
+                f"{scale_note}"
             ).strip(),
         ),
         Row(
@@ -136,8 +138,10 @@ def rows(result: dict[str, Any]) -> list[Row]:
                 f"{fanned['call_s'] * 1000:,.0f} ms; first shard started "
                 f"{fanned['first_shard_start_s'] * 1000:,.0f} ms after it began; "
                 f"{sum(fanned.get('shard_invocations') or [shards]) - shards} hand-offs to a "
-                "fresh invocation; shards ran on the gateway's worker pool, on this machine's "
-                "shared CPUs, with the local DynamoDB inside the gateway's process"
+                "fresh invocation; the gateway used "
+                f"{fanned['gateway_cpu_s'] * 1000 / n:.2f} ms of CPU per message. Locally the "
+                "shards share this machine's CPUs with the gateway, the local DynamoDB and the "
+                "receivers, so only the projection below says how fan-out does on AWS"
             ),
         ),
     ]
@@ -216,7 +220,7 @@ def rows(result: dict[str, Any]) -> list[Row]:
                 f"{units['fanout_pages']} Query pages (projected to ids, strongly consistent) of "
                 f"{units['item_bytes_mean']:.0f}-byte membership items: DynamoDB counts the items "
                 "read, rounded up to 4 KB per page, not the projected answer; inline: "
-                f"{units['inline']:.0f} RCU in {units['inline_pages']} pages. Computed from the "
+                f"{units['inline']:.0f} RCU in {units['inline_pages']} page(s). Computed from the "
                 "item sizes (DynamoDB's size rules): the local DynamoDB (moto) answers "
                 f"ConsumedCapacity {_moto_units(units)} for any page, whatever it reads"
             ),

@@ -7,7 +7,10 @@ every ``WSGATE_FANOUT_SHARD_SIZE`` ids (default 1,000), starts one asynchronous 
 (``InvocationType="Event"``) of the dispatcher (``WSGATE_FANOUT_FUNCTION``, else the running
 function's own ``AWS_LAMBDA_FUNCTION_NAME``). Each of those shards posts to its ids with the
 concurrent sender of ``broadcast`` and removes gone connections; Lambda runs them side by side,
-each on its own share of CPU, so a room of 100,000 takes about as long as one shard.
+each on its own share of CPU, so a room of 100,000 takes about as long as one shard. Each shard
+is one concurrent execution, drawn from the account's concurrency in the Region (1,000 by
+default, shared by every function: "Lambda quotas") and from the function's reserved
+concurrency when it has one; Lambda keeps and retries an event it has no concurrency for.
 
 The shard event (what the dispatcher receives; ``App``, ``WebSocketHandler`` and
 ``wsgate.compat.zappa.handler`` recognise it by its top-level ``wsgate`` key)::
