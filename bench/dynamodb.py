@@ -131,8 +131,8 @@ def _measure(server: Any, items: int, ops: int) -> dict[str, float]:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    sizes = (1000,) if quick else (1000, 5000)
-    ops = 30 if quick else 100
+    sizes = (300,) if quick else (1000, 5000)
+    ops = 10 if quick else 100
     results: dict[str, Any] = {"ops": ops, "sizes": {}}
     for items in sizes:
         results["sizes"][str(items)] = {

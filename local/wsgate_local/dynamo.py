@@ -14,6 +14,7 @@ DynamoDB Time to Live (TTL) works").
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -29,6 +30,12 @@ from .dynamo_server import READY
 
 #: How long the server process may take to start (it imports moto).
 START_TIMEOUT_S = 60.0
+#: Servers of stopped gateways kept, emptied, for the next start in this process: a test session
+#: starts dozens of gateways, and a server takes about a second of CPU to start. A spare server
+#: ends with this process like any other (its pipe closes).
+MAX_SPARES = 2
+_spares: list[tuple[str, subprocess.Popen[bytes]]] = []
+_spares_lock = threading.Lock()
 
 
 class LocalDynamo:
@@ -52,8 +59,13 @@ class LocalDynamo:
         return self._process.pid if self._process is not None else None
 
     def reserve(self) -> str:
-        """Bind the server's socket now, so the URL is known before the (slow) server start."""
+        """Bind the server's socket now (or take a spare server), so the URL is known before
+        the (slow) server start."""
         if self._listener is None and self._process is None:
+            spare = _take_spare(self.url)
+            if spare is not None:
+                self.url, self._process = spare
+                return self.url
             # A restart keeps the address that workers and clients were given.
             port = int(self.url.rsplit(":", 1)[1]) if self.url else 0
             listener = socket.socket()
@@ -66,8 +78,19 @@ class LocalDynamo:
     def start(self) -> str:
         """Start the server and create the table; returns the endpoint URL."""
         self.reserve()
-        assert self._listener is not None
-        fd = self._listener.fileno()
+        if self._listener is not None:
+            self._spawn(self._listener)
+        self.create_table()
+        if self.ttl_interval:
+            self._stop.clear()
+            self._sweeper = threading.Thread(
+                target=self._sweep_forever, name="wsgate-ttl", daemon=True
+            )
+            self._sweeper.start()
+        return self.url
+
+    def _spawn(self, listener: socket.socket) -> None:
+        fd = listener.fileno()
         # stdin is the pipe whose end tells the server the gateway is gone.
         self._process = subprocess.Popen(
             [sys.executable, "-m", "wsgate_local.dynamo_server", "--fd", str(fd)],
@@ -82,16 +105,8 @@ class LocalDynamo:
             self._end_process()
             raise
         finally:
-            self._listener.close()  # the server holds it now
+            listener.close()  # the server holds it now
             self._listener = None
-        self.create_table()
-        if self.ttl_interval:
-            self._stop.clear()
-            self._sweeper = threading.Thread(
-                target=self._sweep_forever, name="wsgate-ttl", daemon=True
-            )
-            self._sweeper.start()
-        return self.url
 
     def expire(self, now: float | None = None) -> int:
         """Delete every item whose ``ttl`` is before ``now`` (default: the time); returns how
@@ -154,10 +169,14 @@ class LocalDynamo:
         table.create_connection_table(client, self.table_name)
 
     def stop(self) -> None:
+        """Stop the sweep and the server (kept, emptied, as a spare for the next start)."""
         self._stop.set()
         if self._sweeper is not None:
             self._sweeper.join(5)
             self._sweeper = None
+        process = self._process
+        if process is not None and process.poll() is None and _keep_spare(self):
+            self._process = None
         self._end_process()
         if self._listener is not None:
             self._listener.close()
@@ -165,16 +184,59 @@ class LocalDynamo:
 
     def _end_process(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.close()  # the server exits when its stdin closes
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        if process is not None:
+            _end(process)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.close()  # the server exits when its stdin closes
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+def _keep_spare(dynamo: LocalDynamo) -> bool:
+    """Empty ``dynamo``'s server and keep it for the next start; False when it is not kept."""
+    assert dynamo._process is not None
+    with _spares_lock:
+        if len(_spares) >= MAX_SPARES:
+            return False
+    try:
+        client = dynamo.client()
+        for name in client.list_tables().get("TableNames", []):
+            client.delete_table(TableName=name)
+        if client.list_tables().get("TableNames"):
+            return False
+    except Exception:  # a server that does not answer is ended instead
+        return False
+    with _spares_lock:
+        if len(_spares) >= MAX_SPARES:
+            return False
+        _spares.append((dynamo.url, dynamo._process))
+    return True
+
+
+def _take_spare(url: str) -> tuple[str, subprocess.Popen[bytes]] | None:
+    """A running spare server: the one at ``url`` if one is asked for (a restart), else any."""
+    with _spares_lock:
+        _spares[:] = [(u, p) for u, p in _spares if p.poll() is None]
+        for index, (spare_url, _) in enumerate(_spares):
+            if not url or spare_url == url:
+                return _spares.pop(index)
+    return None
+
+
+@atexit.register
+def _end_spares() -> None:
+    with _spares_lock:
+        spares = list(_spares)
+        _spares.clear()
+    for _, process in spares:
+        _end(process)
 
 
 def _server_environment() -> dict[str, str]:

@@ -4,6 +4,7 @@ whose clients join and leave rooms for hours does not grow with every join."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,16 +58,25 @@ def _join(client: Any, i: int) -> None:
     )
 
 
-def test_the_server_runs_beside_the_caller_and_ends_with_stop() -> None:
-    server = LocalDynamo("server-check-own-process", ttl_interval=None)
-    url = server.reserve()
-    server.start()
-    pid = server.pid
-    assert pid is not None and Path(f"/proc/{pid}").exists()
-    assert server.url == url  # the address given out before the start is the one served
-    assert server.client().list_tables()["TableNames"] == ["server-check-own-process"]
-    server.stop()
-    assert not Path(f"/proc/{pid}").exists()
+def test_the_server_runs_beside_the_caller_and_the_next_start_finds_it_empty() -> None:
+    first = LocalDynamo("server-check-first", ttl_interval=None)
+    url = first.reserve()
+    first.start()
+    pid = first.pid
+    assert pid is not None and pid != os.getpid() and Path(f"/proc/{pid}").exists()
+    assert first.url == url  # the address given out before the start is the one served
+    client = first.client()
+    assert client.list_tables()["TableNames"] == ["server-check-first"]
+    client.put_item(TableName="server-check-first", Item=_key("conn#left-behind"))
+    first.stop()
+    # a later gateway in this process may get the same server back, but nothing of the first
+    second = LocalDynamo("server-check-second", ttl_interval=None)
+    second.start()
+    try:
+        assert second.client().list_tables()["TableNames"] == ["server-check-second"]
+        assert second.client().scan(TableName="server-check-second")["Items"] == []
+    finally:
+        second.stop()
 
 
 def test_transactions_leave_no_table_copies_behind(dynamo: LocalDynamo) -> None:
