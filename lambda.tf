@@ -129,7 +129,7 @@ resource "aws_cloudwatch_log_group" "dispatcher" {
 
 resource "aws_lambda_function" "dispatcher" {
   #checkov:skip=CKV_AWS_117:A VPC is opt-in (vpc_config): the function only calls AWS APIs, and inside a VPC it would need endpoints or NAT to reach them.
-  #checkov:skip=CKV_AWS_116:API Gateway invokes the dispatcher synchronously, so a dead-letter queue never receives anything; dead_letter_target_arn is there for asynchronous use.
+  #checkov:skip=CKV_AWS_116:API Gateway invokes the dispatcher synchronously; only fan-out shards are asynchronous, and a shard failing all of Lambda's attempts is counted in its publish's report (shards done vs shards). A dead-letter queue is opt-in (dead_letter_target_arn): it is a queue to own and drain.
   #checkov:skip=CKV_AWS_272:Code signing is opt-in (code_signing_config_arn): it needs a signing profile and signed artifacts, which a zip built by Terraform does not have.
   #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with the AWS managed key by default; set kms_key_arn to use a customer managed key. They hold no secrets.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is opt-in (reserved_concurrent_executions): a new account's quota leaves nothing to reserve, and reserving takes capacity from every other function.
@@ -185,6 +185,16 @@ resource "aws_lambda_function" "dispatcher" {
     aws_iam_role_policy.dispatcher,
     aws_iam_role_policy_attachment.dispatcher_vpc,
   ]
+}
+
+# Fan-out shards are asynchronous invocations: Lambda's own retries (two, one then two minutes
+# apart) resume a failed shard where it stopped, and an event still queued after an hour (the
+# account's concurrency exhausted, say) is dropped rather than delivered that late ("Configuring
+# error handling for asynchronous invocation"; MaximumEventAgeInSeconds is 60 to 21,600).
+resource "aws_lambda_function_event_invoke_config" "dispatcher" {
+  function_name                = aws_lambda_function.dispatcher.function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
 }
 
 # Named like the dispatcher's role, log group and permission (it was "this" before).

@@ -29,10 +29,15 @@ locals {
   # arn:{partition}:apigateway:{region}::/apis/{id}
   partition = split(":", aws_apigatewayv2_api.this.arn)[1]
 
-  # What other functions need to send to this API's clients.
+  # What other functions need to send to this API's clients. A publish above the fan-out
+  # threshold starts shards on the dispatcher (its name is var.name, see lambda.tf), so the
+  # name is known without referring to the function, which would be a dependency cycle.
   sender_env = {
-    WSGATE_ENDPOINT = local.management_endpoint
-    WSGATE_TABLE    = aws_dynamodb_table.this.name
+    WSGATE_ENDPOINT          = local.management_endpoint
+    WSGATE_TABLE             = aws_dynamodb_table.this.name
+    WSGATE_FANOUT_FUNCTION   = var.name
+    WSGATE_FANOUT_THRESHOLD  = tostring(var.fanout_threshold)
+    WSGATE_FANOUT_SHARD_SIZE = tostring(var.fanout_shard_size)
   }
 
   dispatcher_env = merge(var.environment, local.sender_env, {
@@ -126,6 +131,18 @@ locals {
   ]
   # The table has no secondary index, so the table's own ARN is the only resource.
   table_arns = [aws_dynamodb_table.this.arn]
+  # The dispatcher's ARN, built from its name: referring to aws_lambda_function.dispatcher
+  # would make its own role policy depend on it, a cycle. The execution ARN is
+  # arn:{partition}:execute-api:{region}:{account}:{api id}. Invoke with the unqualified name is
+  # authorized on the unqualified function ARN (Lambda developer guide, "Fine-tuning the
+  # Resources and Conditions sections of policies").
+  dispatcher_arn = format(
+    "arn:%s:lambda:%s:%s:function:%s",
+    local.partition,
+    split(":", local.api_execution_arn)[3],
+    split(":", local.api_execution_arn)[4],
+    var.name,
+  )
 
   sender_statements = concat([
     {
@@ -139,6 +156,14 @@ locals {
       Effect   = "Allow"
       Action   = local.table_actions
       Resource = local.table_arns
+    },
+    {
+      # Fan-out: a large publish starts its shards as asynchronous invocations of the
+      # dispatcher, and a shard short of time hands the rest to a new one (wsgate.fanout).
+      Sid      = "FanOut"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [local.dispatcher_arn]
     },
     ], var.kms_key_arn == null ? [] : [
     {

@@ -64,12 +64,12 @@ output "log_group_names" {
 }
 
 output "env" {
-  description = "Environment variables another Lambda sets to send to this API's clients with wsgate (WSGATE_ENDPOINT, WSGATE_TABLE)."
+  description = "Environment variables another Lambda sets to send to this API's clients with wsgate (WSGATE_ENDPOINT, WSGATE_TABLE, and the fan-out settings: WSGATE_FANOUT_FUNCTION, WSGATE_FANOUT_THRESHOLD, WSGATE_FANOUT_SHARD_SIZE)."
   value       = local.sender_env
 }
 
 output "sender_policy_json" {
-  description = "IAM policy (JSON) another function's role needs to send to this API's clients and use the connection table and rooms."
+  description = "IAM policy (JSON) another function's role needs to send to this API's clients, use the connection table and rooms, and fan a large publish out over the dispatcher (lambda:InvokeFunction on it only)."
   value = jsonencode({
     Version   = "2012-10-17"
     Statement = local.sender_statements

@@ -333,6 +333,28 @@ variable "reserved_concurrent_executions" {
   }
 }
 
+variable "fanout_threshold" {
+  description = "Recipients a publish or broadcast sends to from the calling function itself; above this it fans out over asynchronous invocations of the dispatcher, one per `fanout_shard_size` recipients (`WSGATE_FANOUT_THRESHOLD`)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = try(var.fanout_threshold >= 0 && floor(var.fanout_threshold) == var.fanout_threshold, false)
+    error_message = "fanout_threshold must be a whole number of at least 0 (0 fans out every publish that has a recipient)."
+  }
+}
+
+variable "fanout_shard_size" {
+  description = "Recipients per fan-out shard, each one asynchronous invocation of the dispatcher (`WSGATE_FANOUT_SHARD_SIZE`). At most 5,000, so that a shard's ids stay well inside Lambda's asynchronous payload limit."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = try(var.fanout_shard_size >= 1 && var.fanout_shard_size <= 5000 && floor(var.fanout_shard_size) == var.fanout_shard_size, false)
+    error_message = "fanout_shard_size must be a whole number from 1 to 5000."
+  }
+}
+
 variable "tracing_enabled" {
   description = "Turn on AWS X-Ray active tracing for the functions."
   type        = bool
@@ -351,13 +373,13 @@ variable "log_level" {
 }
 
 variable "environment" {
-  description = "Extra environment variables of the dispatcher function (the authorizer has its own: authorizer_environment). WSGATE_ENDPOINT, WSGATE_TABLE and WSGATE_LOG_LEVEL are set by the module. Keep secrets out: environment variables are visible to anyone who can read the function configuration."
+  description = "Extra environment variables of the dispatcher function (the authorizer has its own: authorizer_environment). WSGATE_ENDPOINT, WSGATE_TABLE, WSGATE_LOG_LEVEL and WSGATE_FANOUT_* are set by the module. Keep secrets out: environment variables are visible to anyone who can read the function configuration."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.environment) : !contains(["WSGATE_ENDPOINT", "WSGATE_TABLE", "WSGATE_LOG_LEVEL"], k)])
-    error_message = "environment must not set WSGATE_ENDPOINT, WSGATE_TABLE or WSGATE_LOG_LEVEL: the module sets them (use log_level for the last)."
+    condition     = alltrue([for k in keys(var.environment) : !contains(["WSGATE_ENDPOINT", "WSGATE_TABLE", "WSGATE_LOG_LEVEL"], k) && !startswith(k, "WSGATE_FANOUT_")])
+    error_message = "environment must not set WSGATE_ENDPOINT, WSGATE_TABLE, WSGATE_LOG_LEVEL or WSGATE_FANOUT_*: the module sets them (use log_level, fanout_threshold and fanout_shard_size)."
   }
 
   validation {

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import broadcast, coldstart, gateway, peer, procs, roundtrip
+from . import broadcast, coldstart, gateway, peer, procs, roundtrip, scale, scale_rows
 from .report import RESULTS_DIR, Row, environment, render_table, write_chart, write_json
 from .roundtrip import LARGE, SMALL, Point
 
-SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart", "dynamodb")
+SECTIONS = ("roundtrip", "peer", "broadcast", "dispatch", "coldstart", "dynamodb", "scale")
 TITLES = {
     "roundtrip": "round trips",
     "peer": "peer",
@@ -34,6 +34,7 @@ TITLES = {
     "dispatch": "dispatch",
     "coldstart": "cold start",
     "dynamodb": "local DynamoDB",
+    "scale": "scale",
 }
 
 
@@ -50,6 +51,11 @@ class Settings:
     dispatch_args: tuple[str, ...]
     coldstart_runs: int
     boto3_runs: int
+    #: The scale section: connections in one room, ids per shard, rounds, emulated latency.
+    scale_clients: int = 10_000
+    scale_shard_size: int = 1000
+    scale_rounds: int = 2
+    scale_latency_ms: float = 20.0
 
 
 FULL = Settings(
@@ -83,6 +89,9 @@ QUICK = Settings(
     dispatch_args=("--quick",),
     coldstart_runs=8,
     boto3_runs=0,
+    scale_clients=500,
+    scale_shard_size=100,
+    scale_rounds=1,
 )
 
 RPS_TARGETS = {10: 2000.0, 100: 1500.0}
@@ -514,6 +523,18 @@ class Bench:
                     )
                 )
 
+    # 7 -------------------------------------------------------------------------------------
+    def scale(self) -> None:
+        n = self.s.scale_clients
+        reason = gateway.available()
+        if reason:
+            self.skip("scale", f"publish to {n:,}, inline vs fanned out", reason)
+            return
+        log(f"scale: {n} clients in one room, {self.s.scale_latency_ms:g} ms latency")
+        result = scale.run(n, self.s.scale_shard_size, self.s.scale_latency_ms, self.s.scale_rounds)
+        self.raw["scale"] = result
+        self.rows.extend(scale_rows.rows(result))
+
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -540,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         "dispatch": bench.dispatch,
         "coldstart": bench.coldstart,
         "dynamodb": bench.dynamodb,
+        "scale": bench.scale,
     }
     for section in args.only or SECTIONS:
         try:

@@ -73,7 +73,7 @@ async def main(args: argparse.Namespace) -> None:
             ws = await connect(
                 args.url, compression=None, ping_interval=None, open_timeout=60, max_size=2**20
             )
-            return ws, await whoami(ws)
+            return ws, "" if args.no_whoami else await whoami(ws)
 
     pairs = await asyncio.gather(*(open_one() for _ in range(args.clients)))
     conns = [ws for ws, _ in pairs]
@@ -86,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
             return
 
     listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(conns)]
-    print(json.dumps({"ids": [cid for _, cid in pairs]}), flush=True)
+    print(json.dumps({"ids": [cid for _, cid in pairs if cid]}), flush=True)
 
     loop = asyncio.get_running_loop()
     while True:
@@ -111,4 +111,9 @@ if __name__ == "__main__":
     parser.add_argument("url")
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--connect-parallel", type=int, default=50)
+    parser.add_argument(
+        "--no-whoami",
+        action="store_true",
+        help="do not ask for connection ids (the caller lists them): print {'ids': []}",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -20,6 +20,7 @@ class Gateway:
     port: int
     stage: str
     pid: int = 0
+    log: Path | None = None
 
     @property
     def ws_url(self) -> str:
@@ -28,6 +29,19 @@ class Gateway:
     @property
     def management_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}/{self.stage}"
+
+    @property
+    def lambda_endpoint(self) -> str:
+        """The gateway's local Lambda Invoke API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def dynamodb_url(self) -> str:
+        """The local DynamoDB's URL, from the start banner in the gateway's log."""
+        text = self.log.read_text() if self.log else ""
+        for line in text.splitlines():
+            if line.strip().startswith("DynamoDB"):
+                return line.split()[1]
+        raise RuntimeError(f"no DynamoDB line in the gateway's banner ({self.log})")
 
 
 def available() -> str | None:
@@ -57,15 +71,23 @@ def command(app_dir: Path, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def running(app_dir: Path, *, stage: str = "dev", timeout: float = 60.0) -> Iterator[Gateway]:
-    """Start the local gateway on ``app_dir`` and yield where it listens."""
+def running(
+    app_dir: Path,
+    *,
+    stage: str = "dev",
+    timeout: float = 60.0,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[Gateway]:
+    """Start the local gateway on ``app_dir`` (with more ``args`` and ``env``) and yield where
+    it listens."""
     port = procs.free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"gateway-{app_dir.name}.log"
-    env = procs.child_env(WSGATE_LOG_LEVEL="WARNING")
-    argv = [*command(app_dir, port), "--quiet", "--no-reload"]
-    with procs.server(argv, port, env=env, timeout=timeout, log=log) as proc:
-        gw = Gateway(port, stage, proc.pid)
+    child = procs.child_env(WSGATE_LOG_LEVEL="WARNING", **(env or {}))
+    argv = [*command(app_dir, port), "--quiet", "--no-reload", *args]
+    with procs.server(argv, port, env=child, timeout=timeout, log=log) as proc:
+        gw = Gateway(port, stage, proc.pid, log)
         wait_until_ready(gw.ws_url, timeout)
         yield gw
 

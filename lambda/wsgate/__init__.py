@@ -26,6 +26,7 @@ from .errors import (
     WsgateError,
 )
 from .events import Event
+from .fanout import FanoutReport, PublishStatus, broadcast_all
 from .messaging import BroadcastReport, broadcast, close, info, send
 from .responses import Response
 from .rooms import rooms
@@ -38,10 +39,12 @@ __all__ = [
     "BroadcastReport",
     "ConfigurationError",
     "Event",
+    "FanoutReport",
     "Forbidden",
     "Gone",
     "MessageError",
     "PayloadTooLarge",
+    "PublishStatus",
     "RegistrationError",
     "Response",
     "SendFailed",
@@ -53,6 +56,7 @@ __all__ = [
     "__version__",
     "authorizer",
     "broadcast",
+    "broadcast_all",
     "close",
     "connections",
     "handles",

@@ -30,6 +30,7 @@ _session: Any = None
 _management: dict[tuple[str, str], Any] = {}
 _senders: dict[tuple[str, str], Sender] = {}
 _dynamodb: dict[tuple[str, str | None], Any] = {}
+_lambda: dict[tuple[str, str | None], Any] = {}
 
 
 def region(endpoint: str | None = None) -> str:
@@ -114,6 +115,32 @@ def dynamodb_client() -> Any:
     )
 
 
+def lambda_client() -> Any:
+    """The shared Lambda client that starts fan-out shards (``wsgate.fanout``).
+
+    A stock boto3 client, so botocore's own ``AWS_ENDPOINT_URL_LAMBDA`` points it elsewhere (the
+    local gateway sets it): botocore reads service-specific endpoint variables since 1.31.0
+    (``configprovider.ConfiguredEndpointProvider``; it is in 1.38.36, the oldest botocore the
+    runtime supports, see ``wsgate.senders``; AWS SDKs and Tools Reference Guide,
+    "Service-specific endpoints", whose identifier table names ``AWS_ENDPOINT_URL_LAMBDA``).
+    botocore's standard retry mode retries throttling and 5xx answers of the Invoke API.
+    """
+    client_region = region()
+    return _cached(
+        _lambda,
+        (client_region, os.environ.get("AWS_ENDPOINT_URL_LAMBDA") or None),
+        lambda session, config: session.client(
+            "lambda",
+            region_name=client_region,
+            config=config(
+                retries={"mode": "standard", "max_attempts": 5},
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+            ),
+        ),
+    )
+
+
 def _cached(cache: dict[Any, Any], key: Any, make: Callable[[Any, Any], Any]) -> Any:
     """``cache[key]``, made once under the lock by ``make(session, config_factory)``."""
     client = cache.get(key)
@@ -141,6 +168,7 @@ def reset() -> None:
         _senders.clear()
         _management.clear()
         _dynamodb.clear()
+        _lambda.clear()
         _session = None
 
 

@@ -14,6 +14,7 @@ the ``Retries`` metric. What still fails is reported, never dropped quietly: ``s
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from ._retry import call_with_retries, deadline, error_code, http_status
 from .apigw.limits import MAX_POST_BYTES
 from .context import current_lambda_context
 from .endpoint import resolve_endpoint
-from .errors import Gone, SendFailed, SendTooLarge
+from .errors import ConfigurationError, Gone, SendFailed, SendTooLarge
 
 #: API Gateway's largest @connections payload (PostToConnection ``Data``), in bytes.
 MAX_PAYLOAD_BYTES = MAX_POST_BYTES
@@ -33,6 +34,9 @@ MAX_PAYLOAD_BYTES = MAX_POST_BYTES
 CONNECT_GRACE_MS = 30_000
 #: Threads a broadcast uses unless told otherwise (never more than the client's pool).
 DEFAULT_MAX_WORKERS = 32
+#: Recipients above which a broadcast or publish fans out (``wsgate.fanout``), unless told.
+ENV_FANOUT_THRESHOLD = "WSGATE_FANOUT_THRESHOLD"
+DEFAULT_FANOUT_THRESHOLD = 1000
 
 logger = logging.getLogger("wsgate.messaging")
 
@@ -109,12 +113,17 @@ def broadcast(
     exclude: Iterable[str] = (),
     endpoint: str | None = None,
     max_workers: int | None = None,
+    fanout_threshold: int | None = None,
 ) -> BroadcastReport:
     """Send ``data`` to every connection in ``ids`` except ``exclude``, concurrently.
 
     Each id is sent to once even if listed twice. Never raises for one connection's failure:
     the report says which were delivered, which were gone (and removed from the store) and
     which failed, with the reason.
+
+    More than ``fanout_threshold`` ids (default: ``WSGATE_FANOUT_THRESHOLD``, else 1,000) are
+    handed to parallel invocations of the dispatcher instead (``wsgate.fanout``), and the
+    report returned is a ``FanoutReport`` whose final counts come later.
     """
     if isinstance(ids, str):
         raise TypeError("broadcast() takes a list of connection ids; use send() for one")
@@ -124,8 +133,28 @@ def broadcast(
     report = BroadcastReport()
     if not targets:
         return report
+    if len(targets) > fanout_limit(fanout_threshold):
+        from . import fanout  # only a broadcast that large needs it
+
+        if fanout.available():
+            return fanout.fan_out([targets], payload, endpoint=endpoint, target="ids")
     posting = sender(resolve_endpoint(endpoint))
     until = _deadline()  # read here: the worker threads do not see the invocation's context
+    send_all(posting, targets, payload, until, report, max_workers=max_workers)
+    return report
+
+
+def send_all(
+    posting: Any,
+    targets: list[str],
+    payload: bytes,
+    until: float,
+    report: BroadcastReport,
+    *,
+    max_workers: int | None = None,
+) -> None:
+    """Post ``payload`` to each of ``targets`` (distinct ids) concurrently, adding each outcome to
+    ``report``: the sender of ``broadcast`` and of each fan-out shard (``wsgate.fanout``)."""
     workers = max(1, min(max_workers or DEFAULT_MAX_WORKERS, MAX_POOL_CONNECTIONS, len(targets)))
     with tracing.subsegment("wsgate broadcast", recipients=len(targets)):
         if workers == 1:
@@ -145,7 +174,30 @@ def broadcast(
             report.gone.append(cid)
         else:
             report.failed[cid] = reason
-    return report
+
+
+def fanout_limit(value: int | None = None) -> int:
+    """The largest broadcast sent inline: ``value``, else ``WSGATE_FANOUT_THRESHOLD``, else 1,000.
+
+    Raises ``ConfigurationError`` for a value that is not a whole number of at least 0.
+    """
+    if value is None:
+        raw = os.environ.get(ENV_FANOUT_THRESHOLD, "").strip()
+        if not raw:
+            return DEFAULT_FANOUT_THRESHOLD
+        try:
+            value = int(raw)
+        except ValueError:
+            value = -1
+        source = f"{ENV_FANOUT_THRESHOLD}={raw!r}"
+    else:
+        source = f"fanout_threshold={value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"{source} is not a member count: use a whole number of at least 0 "
+            "(the module's fanout_threshold variable sets it)"
+        )
+    return value
 
 
 def close(connection_id: str, *, endpoint: str | None = None) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, overload
 
 from . import _json
 from ._clients import dynamodb_client
 from .errors import BadRequest, Gone
-from .messaging import BroadcastReport, broadcast, encode
+from .fanout import deliver, shard_size
+from .messaging import BroadcastReport, encode, fanout_limit
 from .store import (
     CONNECTION_PREFIX,
     ROOM_PREFIX,
@@ -25,6 +26,7 @@ from .store import (
     from_dynamodb,
     membership_key,
     query_all,
+    query_pages,
     remove_memberships,
     table_name,
     to_dynamodb,
@@ -141,6 +143,7 @@ class Rooms:
         exclude: Iterable[str] = (),
         remember: bool = False,
         endpoint: str | None = None,
+        fanout_threshold: int | None = None,
     ) -> BroadcastReport:
         """Broadcast ``data`` to the members of ``room`` except ``exclude``.
 
@@ -148,6 +151,10 @@ class Rooms:
         history, so a member joining meanwhile finds it there; a dict gets ``ts`` (epoch ms) and
         ``id`` keys if it has none. Gone members are removed from the room, as with
         ``wsgate.broadcast``.
+
+        A room of more than ``fanout_threshold`` members (default: ``WSGATE_FANOUT_THRESHOLD``,
+        else 1,000) is fanned out over parallel invocations (``wsgate.fanout``): the members are
+        read page by page and the call returns a ``FanoutReport`` once the shards are started.
         """
         _check_room(room)
         if remember:
@@ -156,9 +163,39 @@ class Rooms:
                     f"publish(remember=True) stores dict or str messages, not {type(data).__name__}"
                 )
             data = self.remember(room, data)
-        else:
-            encode(data)  # refuse an oversized message before querying the members
-        return broadcast(self.members(room), data, exclude=exclude, endpoint=endpoint)
+        payload = encode(data)  # refuses an oversized message before querying the members
+        skip = {exclude} if isinstance(exclude, str) else set(exclude)
+        limit = fanout_limit(fanout_threshold)
+        pages = (
+            [cid for cid in page if cid not in skip]
+            for page in self.member_pages(room, first_page=limit + 1)
+        )
+        return deliver(pages, payload, endpoint=endpoint, threshold=limit, target=f"room:{room}")
+
+    def member_pages(self, room: str, *, first_page: int | None = None) -> Iterator[list[str]]:
+        """The connection ids in ``room``, one Query page at a time, read as they are asked for
+        (``first_page`` ids in the first, then ``WSGATE_FANOUT_SHARD_SIZE``). The Query reads
+        each membership item whole: a projection trims the answer, not the read units, which
+        DynamoDB counts by the size of the items read ("Using projection expressions")."""
+        _check_room(room)
+        now = time.time()
+        for page in query_pages(
+            {
+                "TableName": table_name(),
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": ROOM_PREFIX + room},
+                    ":prefix": {"S": CONNECTION_PREFIX},
+                },
+                "ProjectionExpression": "connectionId, #ttl",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ConsistentRead": True,
+            },
+            page_size=shard_size(),
+            first_page_size=first_page,
+            keep=lambda item: _alive(item, now),
+        ):
+            yield [str(item["connectionId"]) for item in page]
 
     @overload
     def remember(self, room: str, message: dict[str, Any]) -> dict[str, Any]: ...

@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ._clients import dynamodb_client
@@ -182,11 +182,15 @@ class ConnectionStore:
         One paginated Query per directory shard (never a Scan: room history and memberships are
         not read); expired entries are skipped.
         """
+        return [cid for page in self.pages() for cid in page]
+
+    def pages(self, *, page_size: int | None = None) -> Iterator[list[str]]:
+        """The ids of every stored connection, one Query page at a time (``all()`` in pages, for
+        a fan-out that should not wait for the last page before it starts)."""
         table = table_name()
         now = time.time()
-        found: list[str] = []
         for shard in range(DIRECTORY_SHARDS):
-            items = query_all(
+            for page in query_pages(
                 {
                     "TableName": table,
                     "KeyConditionExpression": "pk = :pk",
@@ -194,11 +198,10 @@ class ConnectionStore:
                     "ProjectionExpression": "connectionId, #ttl",
                     "ExpressionAttributeNames": {"#ttl": "ttl"},
                 },
-                page_size=_DIRECTORY_PAGE,
+                page_size=page_size or _DIRECTORY_PAGE,
                 keep=lambda item: not isinstance(item.get("ttl"), int | float) or item["ttl"] > now,
-            )
-            found.extend(str(item["connectionId"]) for item in items)
-        return found
+            ):
+                yield [str(item["connectionId"]) for item in page]
 
     def get(self, connection_id: str) -> dict[str, Any] | None:
         """The stored connection, or None: ``{"connectionId", "connectedAt", "identity",
@@ -392,16 +395,29 @@ def query_all(
     params: dict[str, Any], *, page_size: int, keep: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
     """Every item of a Query, page by page (``page_size`` items a page), kept if ``keep``."""
+    return [item for page in query_pages(params, page_size=page_size, keep=keep) for item in page]
+
+
+def query_pages(
+    params: dict[str, Any],
+    *,
+    page_size: int,
+    keep: Callable[[dict[str, Any]], bool],
+    first_page_size: int | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """The items of a Query one page at a time (kept if ``keep``), read only as they are asked
+    for: ``first_page_size`` items in the first page, then ``page_size`` (a page also ends at
+    DynamoDB's 1 MB, the Query API reference's limit on one answer)."""
     client = dynamodb_client()
-    items: list[dict[str, Any]] = []
-    request = dict(params, Limit=page_size)
+    request = dict(params, Limit=first_page_size or page_size)
     while True:
         answer = client.query(**request)
-        items.extend(item for item in map(from_dynamodb, answer.get("Items", [])) if keep(item))
+        yield [item for item in map(from_dynamodb, answer.get("Items", [])) if keep(item)]
         last = answer.get("LastEvaluatedKey")
         if not last:
-            return items
+            return
         request["ExclusiveStartKey"] = last
+        request["Limit"] = page_size
 
 
 def to_dynamodb(values: Mapping[str, Any]) -> dict[str, Any]:

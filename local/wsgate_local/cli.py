@@ -16,6 +16,7 @@ from wsgate.apigw import limits
 
 from .faults import Faults
 from .faults import argument as faults_argument
+from .latency import argument as latency_argument
 from .loopback import host_allowed
 from .remote import DEFAULT_ENDPOINT, CliError, cmd_close, cmd_connections, cmd_send
 
@@ -34,6 +35,18 @@ def _timeout_ms(value: str) -> int:
             f"must be between {limits.MIN_TIMEOUT_MS} and {limits.MAX_TIMEOUT_MS} ms"
         )
     return number
+
+
+def _delays(value: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds separated by commas, e.g. 1,2; got {value!r}"
+        ) from None
+    if not delays or any(d < 0 for d in delays):
+        raise argparse.ArgumentTypeError("expected one or more non-negative seconds, e.g. 1,2")
+    return delays
 
 
 def _variable(value: str) -> tuple[str, str]:
@@ -72,6 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
         # One more than the CPUs: a worker waiting for its @connections call keeps none busy.
         default=min(4, (os.cpu_count() or 1) + 1),
         help="worker processes, i.e. warm Lambda containers (default: CPUs + 1, at most 4)",
+    )
+    local.add_argument(
+        "--max-workers",
+        type=int,
+        help="how far the pool may grow for queued asynchronous invocations (Lambda's "
+        "concurrency scaling out); default: --workers, no growth",
+    )
+    local.add_argument(
+        "--latency",
+        type=latency_argument,
+        help="emulated network round trip of each @connections call, e.g. 20ms or 10ms..30ms "
+        "(uniform); default: none",
+    )
+    local.add_argument(
+        "--async-retry-delays",
+        type=_delays,
+        default=(10.0, 20.0),
+        metavar="S,S",
+        help="seconds before the 2nd and 3rd attempt of a failed asynchronous invocation "
+        "(Lambda waits 60 and 120; default 10,20)",
     )
     local.add_argument(
         "--idle-timeout",
@@ -150,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run_local(args: argparse.Namespace) -> None:
+    from .async_queue import AsyncSettings
     from .config import ConfigError, load_config
     from .contract import handler_routes, missing_routes, route_warning
     from .environment import lambda_environment
@@ -176,6 +210,9 @@ async def _run_local(args: argparse.Namespace) -> None:
         reload_interval=None if args.no_reload else 1.0,
         faults=Faults(args.faults, args.faults_seed) if args.faults else None,
         http_port=args.http_port,
+        max_workers=args.max_workers,
+        latency=args.latency or None,
+        async_settings=AsyncSettings(retry_delays=args.async_retry_delays),
     )
     # Signals are caught from here on, so a Ctrl+C during the start is not lost.
     stop = asyncio.Event()
@@ -221,6 +258,9 @@ async def _run_local(args: argparse.Namespace) -> None:
         print(f"  authorizer           {config.authorizer_handler} on $connect")
         print(f"  identity sources     {sources} (missing: 401 without calling it)")
     print(f"  DynamoDB             {gateway.dynamo.url} (table {config.table_name})")
+    print(f"  Lambda Invoke API    {gateway.lambda_url} (function {config.name})")
+    if gateway.latency:
+        print(f"  latency              {gateway.latency.describe()}")
     if gateway.faults:
         print(f"  faults               {gateway.faults.describe()}")
     print("Ctrl+C to stop", flush=True)

@@ -52,6 +52,11 @@ class GatewayConfig:
     throttling_burst_limit: int = 500
     throttling_rate_limit: float = 1000.0
     environment: dict[str, str] = field(default_factory=dict)
+    #: The module's ``fanout_threshold`` and ``fanout_shard_size`` (its defaults): the workers
+    #: get them as ``WSGATE_FANOUT_THRESHOLD`` and ``WSGATE_FANOUT_SHARD_SIZE``, as the module
+    #: sets them on the deployed functions.
+    fanout_threshold: int = 1000
+    fanout_shard_size: int = 1000
     #: The module always creates $connect and $default routes; these switches exist to emulate
     #: APIs that lack them (no $connect: every handshake is accepted; no $default: Forbidden).
     connect_route: bool = True
@@ -344,6 +349,7 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
         ("authorizer_timeout", "authorizer_timeout_s", float),
         ("throttling_burst_limit", "throttling_burst_limit", int),
         ("throttling_rate_limit", "throttling_rate_limit", float),
+        ("fanout_shard_size", "fanout_shard_size", int),
     ):
         if block.get(key) is not None:
             try:
@@ -352,6 +358,13 @@ def load_config(directory: str | Path, variables: Mapping[str, Any] | None = Non
                 raise ConfigError(f"{main_tf}: `{key}` must be a number") from exc
             if kwargs[field_name] <= 0:
                 raise ConfigError(f"{main_tf}: `{key}` must be greater than 0")
+    if block.get("fanout_threshold") is not None:
+        try:
+            kwargs["fanout_threshold"] = int(block["fanout_threshold"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{main_tf}: `fanout_threshold` must be a whole number") from exc
+        if kwargs["fanout_threshold"] < 0:
+            raise ConfigError(f"{main_tf}: `fanout_threshold` must be at least 0")
     if "requirements_file" in block:
         req = block["requirements_file"]
         kwargs["requirements_file"] = req if isinstance(req, str) and req != "null" else None

@@ -23,10 +23,19 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def lambda_environment(
-    config: GatewayConfig, endpoint: str, dynamodb_url: str, base: dict[str, str] | None = None
+    config: GatewayConfig,
+    endpoint: str,
+    dynamodb_url: str,
+    base: dict[str, str] | None = None,
+    *,
+    lambda_url: str | None = None,
 ) -> dict[str, str]:
     """The environment of a worker: Lambda's variables, fake credentials, the local endpoints
-    and the module's ``environment`` map (which wins, as on AWS)."""
+    and the module's ``environment`` map (which wins, as on AWS).
+
+    ``lambda_url`` is the gateway's local Lambda Invoke API: botocore's
+    ``AWS_ENDPOINT_URL_LAMBDA`` sends a stock ``lambda`` client there, and
+    ``WSGATE_FANOUT_FUNCTION`` names the function a fanned-out publish invokes (this one)."""
     env = dict(os.environ if base is None else base)
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         env.pop(key, None)
@@ -55,6 +64,11 @@ def lambda_environment(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if lambda_url is not None:
+        env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_url
+        env["WSGATE_FANOUT_FUNCTION"] = config.name  # the module's environment may override
+    env["WSGATE_FANOUT_THRESHOLD"] = str(config.fanout_threshold)
+    env["WSGATE_FANOUT_SHARD_SIZE"] = str(config.fanout_shard_size)
     # The gateway prints one line per event; the runtime's own INFO lines would double them.
     env.setdefault("WSGATE_LOG_LEVEL", "WARNING")
     env.update(config.environment)

@@ -10,6 +10,8 @@ DynamoDB and the workers, reload on code changes, stop) and wires the parts, eac
 * :mod:`.delivery`: every write to a client's socket, and server-side closes;
 * :mod:`.management`: the @connections API, over the registry and delivery only;
 * :mod:`.invoker` and :mod:`.pool`: events run in warm worker processes (:mod:`.container`);
+* :mod:`.lambda_api` and :mod:`.async_queue`: the Lambda Invoke API of the function itself
+  (``/2015-03-31/functions/{name}/invocations``), asynchronous events included;
 * :mod:`.static`: the static page;
 * :mod:`.http_api`: the optional HTTP API (``http_api = true``), on a port of its own.
 
@@ -28,7 +30,8 @@ from aiohttp.typedefs import Handler
 from wsgate.apigw import limits
 from wsgate.apigw import management as wire
 
-from . import http_api, management, static
+from . import http_api, lambda_api, management, static
+from .async_queue import AsyncQueue, AsyncSettings, fanout_lease
 from .config import GatewayConfig
 from .connections import Connection, Registry
 from .delivery import Delivery
@@ -39,6 +42,7 @@ from .eventlog import EventLog
 from .faults import Faults
 from .handshake import Handshake
 from .invoker import Invoker
+from .latency import Latency
 from .pool import WorkerPool
 from .session import Session
 from .throttle import StageThrottle
@@ -74,6 +78,9 @@ class Gateway:
         body_timeout: float = BODY_TIMEOUT_S,
         ttl_interval: float | None = 10.0,
         http_port: int | None = None,
+        max_workers: int | None = None,
+        async_settings: AsyncSettings | None = None,
+        latency: Latency | None = None,
     ) -> None:
         self.config = config
         self.host = host
@@ -82,6 +89,10 @@ class Gateway:
         self.http_port = http_port if http_port is not None else (port + 1 if port else 0)
         self._http_runner: web.AppRunner | None = None
         self.workers = workers
+        #: How far the pool may grow for queued asynchronous invocations (default: no growth).
+        self.max_workers = max(workers, max_workers or workers)
+        #: The emulated network round trip of each @connections call, if any.
+        self.latency = latency
         self.log = log or EventLog()
         self.reload_interval = reload_interval
         self.faults = faults
@@ -96,6 +107,10 @@ class Gateway:
         # earlier, so "port in use" is reported at once.
         self.invoker = Invoker(config, self.log)
         self.delivery = Delivery(self._spawn)
+        self.async_queue = AsyncQueue(self.invoker, self.log.write, self._spawn, async_settings)
+        self.lambda_api = lambda_api.LambdaApi(
+            config, self.async_queue, self.log.write, bound_host=host
+        )
         self.throttle = StageThrottle(config.throttling_burst_limit, config.throttling_rate_limit)
         self.handshake = Handshake(config, self.invoker, self.registry, self.log, self.throttle)
         self.session = Session(
@@ -127,6 +142,11 @@ class Gateway:
         return f"http://{self.host}:{self.port}/{self.stage}"
 
     @property
+    def lambda_url(self) -> str:
+        """The endpoint of the local Lambda Invoke API (``AWS_ENDPOINT_URL_LAMBDA``)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def page_url(self) -> str | None:
         return f"http://{self.host}:{self.port}/" if self.config.static_dir else None
 
@@ -152,7 +172,7 @@ class Gateway:
 
     def _app(self) -> web.Application:
         app = web.Application(
-            client_max_size=4 * limits.MAX_POST_BYTES, middlewares=[self._bounded_body]
+            client_max_size=lambda_api.MAX_SYNC_PAYLOAD + 1, middlewares=[self._bounded_body]
         )
         app.add_routes(
             management.routes(
@@ -162,8 +182,10 @@ class Gateway:
                 self.log.write,
                 faults=self.faults,
                 bound_host=self.host,
+                latency=self.latency,
             )
         )
+        app.add_routes(self.lambda_api.routes())
         app.router.add_get(f"/{self.stage}", self._websocket, allow_head=False)
         if self.config.static_dir is not None:
             app.add_routes(static.routes(self.config.static_dir))
@@ -198,13 +220,19 @@ class Gateway:
             except OSError:
                 await self._runner.cleanup()
                 raise
-        env = lambda_environment(self.config, self.endpoint, self.dynamo.url)
+        env = lambda_environment(
+            self.config, self.endpoint, self.dynamo.url, lambda_url=self.lambda_url
+        )
+        lease = fanout_lease(self.async_queue.settings)
+        if lease is not None and "WSGATE_FANOUT_LEASE_SECONDS" not in self.config.environment:
+            env["WSGATE_FANOUT_LEASE_SECONDS"] = lease
         pool = WorkerPool(
             self.config.source_dir,
             self.config.handler,
             self.config.authorizer_handler,
             env,
             self.workers,
+            max_size=self.max_workers,
             on_load_error=lambda trace: self.log.write(
                 "cannot import the handler (events will fail until it is fixed):\n" + trace.rstrip()
             ),
@@ -279,7 +307,15 @@ class Gateway:
         and refuse at once a ``Content-Length`` over the largest PostToConnection (413), as a
         front door does, instead of waiting for bytes that may never come."""
         if request.body_exists:
-            if (request.content_length or 0) > limits.MAX_POST_BYTES:
+            invoke = request.path.startswith("/2015-03-31/")
+            limit = lambda_api.MAX_SYNC_PAYLOAD if invoke else limits.MAX_POST_BYTES
+            if (request.content_length or 0) > limit and invoke:
+                return lambda_api.error(
+                    413,
+                    "RequestTooLargeException",
+                    f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+                )
+            if (request.content_length or 0) > limit:
                 headers, body = wire.error_answer(
                     413, wire.payload_too_large_message(limits.MAX_POST_BYTES)
                 )

@@ -41,6 +41,10 @@ class Invoker:
         self.pool = pool
         self._ready.set()
 
+    async def wait_ready(self) -> None:
+        """Return once the workers are up."""
+        await self._ready.wait()
+
     async def invoke(
         self, event: dict[str, Any], kind: str = "invoke", *, best_effort: bool = False
     ) -> Outcome:

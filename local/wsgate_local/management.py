@@ -11,8 +11,9 @@ sends CORS headers, so a web page can neither post to a connection nor read an a
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from wsgate.apigw import limits
@@ -21,6 +22,7 @@ from wsgate.apigw import management as wire
 from .connections import OPEN, Connection, Registry
 from .delivery import Delivery
 from .faults import Faults
+from .latency import Latency
 from .loopback import refusal
 
 #: API Gateway's connection ids: 16 characters of URL-safe base64 ending in one ``=``
@@ -42,10 +44,12 @@ def routes(
     *,
     faults: Faults | None = None,
     bound_host: str = "127.0.0.1",
+    latency: Latency | None = None,
 ) -> list[web.RouteDef]:
     """The @connections routes under ``/{stage}``: connections come from ``registry``, frames
     go out through ``delivery``; ``faults`` may answer a call with an injected 429/500.
-    ``bound_host`` is the address the gateway listens on (a ``Host`` it also accepts)."""
+    ``bound_host`` is the address the gateway listens on (a ``Host`` it also accepts).
+    ``latency`` delays each of the three AWS calls by an emulated round trip (:mod:`.latency`)."""
     base = f"/{stage}/@connections"
 
     def refused(request: web.Request, *, need_signature: bool = True) -> web.Response | None:
@@ -128,14 +132,30 @@ def routes(
         ]
         return web.json_response({"connections": items})
 
+    def delayed(
+        handler: Callable[[web.Request], Awaitable[web.Response]],
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        if not latency:
+            return handler
+
+        async def travel(request: web.Request) -> web.Response:
+            # Half the round trip on the way in, half on the way back (see latency.py).
+            half = latency.sample() / 2
+            await asyncio.sleep(half)
+            response = await handler(request)
+            await asyncio.sleep(half)
+            return response
+
+        return travel
+
     async def wrong_stage(request: web.Request) -> web.Response:
         # AWS answers a management call outside the stage's path with 403, not 404.
         return error(403)
 
     return [
-        web.post(base + "/{connection_id}", post),
-        web.get(base + "/{connection_id}", get, allow_head=False),
-        web.delete(base + "/{connection_id}", delete),
+        web.post(base + "/{connection_id}", delayed(post)),
+        web.get(base + "/{connection_id}", delayed(get), allow_head=False),
+        web.delete(base + "/{connection_id}", delayed(delete)),
         web.get(base, listing, allow_head=False),
         web.route("*", "/@connections/{connection_id}", wrong_stage),
         web.route("*", "/{stage}/@connections/{connection_id}", wrong_stage),

@@ -134,12 +134,18 @@ class WorkerPool:
         env: Mapping[str, str],
         size: int,
         on_load_error: Callable[[str], None] | None = None,
+        max_size: int | None = None,
     ) -> None:
         self.source_dir = source_dir
         self.handler = handler
         self.authorizer = authorizer
         self.env = dict(env)
         self.size = max(1, size)
+        #: How far queued asynchronous invocations may grow the pool (Lambda scales out for
+        #: them; see :meth:`invoke_queued`). Workers started this way stay warm.
+        self.max_size = max(self.size, max_size or self.size)
+        #: Workers added beyond ``size`` (replacements of crashed or reloaded ones are 1:1).
+        self._grown = 0
         self.generation = 0
         # Idle workers, most recently used last (reused first, like warm Lambda containers), and
         # callers waiting for one, served strictly in arrival order: asyncio.Queue lets a new
@@ -184,9 +190,13 @@ class WorkerPool:
             self._release(w)
         return workers[0].load_error if workers else None
 
-    async def _acquire(self) -> Worker:
+    async def _acquire(self, grow: bool = False) -> Worker:
         if self._idle and not self._waiters:
             return self._idle.pop()
+        if grow and self.size + self._grown < self.max_size and not self._closed:
+            # One more warm worker, handed to the first caller in line (a cold start).
+            self._grown += 1
+            self._replace_later(None, grown=True)
         waiter: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
@@ -207,7 +217,7 @@ class WorkerPool:
                 return
         self._idle.append(worker)
 
-    def _replace_later(self, old: Worker | None) -> None:
+    def _replace_later(self, old: Worker | None, grown: bool = False) -> None:
         async def run() -> None:
             if old is not None:
                 self._all.discard(old)
@@ -217,6 +227,10 @@ class WorkerPool:
             try:
                 fresh = await self._spawn()
             except (RuntimeError, OSError) as exc:
+                if grown:
+                    self._grown -= 1
+                    sys.stderr.write(f"wsgate: cannot start another worker: {exc}\n")
+                    return
                 sys.stderr.write(f"wsgate: cannot start a worker: {exc}\n")
                 await asyncio.sleep(1)
                 self._replace_later(None)
@@ -303,6 +317,39 @@ class WorkerPool:
         else:
             self._release(worker)
         return outcome
+
+    async def invoke_queued(
+        self,
+        event: dict[str, Any],
+        request_id: str,
+        *,
+        max_wait_s: float,
+        timeout_s: float,
+        kill_after_s: float | None = None,
+    ) -> Outcome | None:
+        """Run an event from Lambda's asynchronous queue: wait at most ``max_wait_s`` for a
+        worker (what is left of the event's maximum age; the pool grows up to ``max_size``
+        meanwhile), then run it to the end or to the function's ``timeout_s``. None when no
+        worker was free in time. No integration timeout applies: nobody waits for the answer.
+        ``kill_after_s`` (fault injection) kills the worker that long into the run."""
+        try:
+            worker = await asyncio.wait_for(self._acquire(grow=True), max(0.0, max_wait_s))
+        except TimeoutError:
+            return None
+        killer = None
+        if kill_after_s is not None:
+            killer = asyncio.get_running_loop().call_later(kill_after_s, worker.kill)
+        request = {
+            "kind": "invoke",
+            "event": event,
+            "timeoutMs": int(timeout_s * 1000),
+            "requestId": request_id,
+        }
+        try:
+            return await self._run(worker, request, timeout_s)
+        finally:
+            if killer is not None:
+                killer.cancel()
 
     def reload(self) -> None:
         """Replace every worker with one that imports the code afresh."""

@@ -24,7 +24,7 @@ import dataclasses
 import json
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .environment import event_loop_factory
 from .eventlog import EventLog
 from .faults import Faults
 from .gateway import Gateway
+from .latency import Latency
 
 _GATEWAY_KWARGS = (
     "workers",
@@ -47,6 +48,9 @@ _GATEWAY_KWARGS = (
     "handshake_timeout",
     "body_timeout",
     "ttl_interval",
+    "max_workers",
+    "async_settings",
+    "latency",
 )
 
 
@@ -148,6 +152,10 @@ class RunningGateway:
             "WSGATE_TABLE": self.config.table_name,
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_url,
             "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
+            "WSGATE_FANOUT_FUNCTION": self.config.name,
+            "WSGATE_FANOUT_THRESHOLD": str(self.config.fanout_threshold),
+            "WSGATE_FANOUT_SHARD_SIZE": str(self.config.fanout_shard_size),
             "AWS_REGION": self.config.region,
             "AWS_DEFAULT_REGION": self.config.region,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -164,6 +172,50 @@ class RunningGateway:
             aws_secret_access_key="testing",
             region_name=self.config.region,
         ).client("apigatewaymanagementapi", endpoint_url=self.endpoint)
+
+    @property
+    def lambda_url(self) -> str:
+        """The local Lambda Invoke API's endpoint (``AWS_ENDPOINT_URL_LAMBDA``)."""
+        return self.gateway.lambda_url
+
+    def lambda_client(self) -> Any:
+        """A stock boto3 ``lambda`` client for this gateway's function (``config.name``)."""
+        import boto3
+
+        return boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=self.config.region,
+        ).client("lambda", endpoint_url=self.lambda_url)
+
+    def fail_async_invocations(
+        self,
+        count: int = 1,
+        *,
+        when: str = "before",
+        after_s: float = 0.05,
+        match: Callable[[Any], bool] | None = None,
+    ) -> None:
+        """Make the first attempt of the next ``count`` asynchronous invocations (of those
+        ``match`` accepts, if given) fail, so that Lambda's retry runs: ``when="before"`` the
+        handler runs, ``"crash"`` by killing the worker ``after_s`` seconds into it, ``"after"``
+        once it has run to its end (its work is then done twice).
+        See :mod:`wsgate_local.async_queue`."""
+
+        async def arm() -> None:
+            self.gateway.async_queue.fail_next(count, when=when, after_s=after_s, match=match)
+
+        self._run(arm(), 10)
+
+    def wait_async(self, timeout: float = 60.0) -> None:
+        """Wait until every queued asynchronous invocation has finished (raises TimeoutError)."""
+        self._run(self.gateway.async_queue.wait_idle(timeout), timeout + 5)
+
+    @property
+    def async_invocations(self) -> list[Any]:
+        """Every asynchronous invocation so far (:class:`~wsgate_local.async_queue.AsyncRecord`:
+        ``request_id``, ``event``, ``attempts``, ``state``), oldest first."""
+        return list(self.gateway.async_queue.records)
 
     def dynamodb_client(self) -> Any:
         return self.gateway.dynamo.client()
@@ -227,7 +279,10 @@ def start_gateway(
 
     ``overrides`` may set any GatewayConfig field (``two_way_routes``, ``environment``,
     ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``, and
-    ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`).
+    ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`),
+    ``latency`` (``"20ms"``, ``"10ms..30ms"`` or a :class:`wsgate_local.latency.Latency`),
+    ``max_workers`` and ``async_settings`` (an :class:`wsgate_local.async_queue.AsyncSettings`:
+    retries, retry delays and maximum event age of asynchronous invocations).
     """
     if isinstance(directory, GatewayConfig):
         config = directory
@@ -239,6 +294,8 @@ def start_gateway(
             overrides[key] = tuple(overrides[key])
     if overrides:
         config = dataclasses.replace(config, **overrides)
+    if isinstance(gateway_kwargs.get("latency"), str):
+        gateway_kwargs["latency"] = Latency.parse(gateway_kwargs["latency"], seed=0)
     if isinstance(gateway_kwargs.get("faults"), str):
         gateway_kwargs["faults"] = Faults.from_spec(gateway_kwargs["faults"], seed=0)
     gateway_kwargs.setdefault("workers", 2)

@@ -14,6 +14,10 @@ Sources for the mapping:
   ``BatchGetItem``/``BatchWriteItem`` are checked once per table (Service Authorization
   Reference, "Actions, resources, and condition keys for Amazon DynamoDB"; DynamoDB Developer
   Guide, "Using IAM with DynamoDB transactions").
+* Lambda: ``Invoke`` is authorized as ``lambda:InvokeFunction`` on the function's ARN
+  ``arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}`` (Service
+  Authorization Reference, "Actions, resources, and condition keys for AWS Lambda"; the Invoke
+  API reference names the permission). The function is the one the runtime's environment named.
 * @connections: every operation is ``execute-api:ManageConnections`` on
   ``arn:${Partition}:execute-api:${Region}:${Account}:${ApiId}/${Stage}/${Method}/@connections/${ConnectionId}``
   with POST for PostToConnection, GET for GetConnection, DELETE for DeleteConnection (API Gateway
@@ -83,6 +87,7 @@ class Target:
     example: str = ""
     env: tuple[tuple[str, str], ...] = ()
     tables: tuple[tuple[str, str], ...] = ()
+    function: str = ""  # the dispatcher's deployed name (its AWS_LAMBDA_FUNCTION_NAME)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Check:
     resolved against a :class:`Target`)."""
 
     action: str
-    kind: str  # "table", "connections" or "other"
+    kind: str  # "table", "connections", "function" or "other"
     name: str = ""  # table name / connection id / resource
     index: str = ""
     method: str = ""
@@ -114,6 +119,12 @@ class Check:
                     name, f"arn:aws:dynamodb:{t.region}:{t.account}:table/{name}"
                 )
             return f"{base}/index/{self.index}" if self.index else base
+        if self.kind == "function":
+            if self.env_key == "AWS_LAMBDA_FUNCTION_NAME":
+                name = t.function  # Lambda sets it to the running function's own name
+            else:
+                name = dict(t.env).get(self.env_key, self.name) if self.env_key else self.name
+            return f"arn:aws:lambda:{t.region}:{t.account}:function:{name}"
         if self.kind == "connections":
             stage = t.stage if self.own else self.stage
             return f"{t.execution_arn}/{stage}/{self.method}/@connections/{self.name}"
@@ -172,6 +183,21 @@ def checks_of(record: dict[str, Any]) -> list[Check]:
                 method=CONNECTION_METHODS[op],
                 own=bool(endpoint) and base.rstrip("/") == endpoint,
                 stage=stage,
+                scope=scope,
+            )
+        ]
+    if service == "lambda" and op == "Invoke":
+        keys = record.get("function_env_keys") or []
+        # The module's own variable first: it is what the deployed environment carries.
+        env_key = next(
+            (k for k in ("WSGATE_FANOUT_FUNCTION", "AWS_LAMBDA_FUNCTION_NAME") if k in keys), ""
+        )
+        return [
+            Check(
+                "lambda:InvokeFunction",
+                "function",
+                params.get("FunctionName", ""),
+                env_key=env_key,
                 scope=scope,
             )
         ]

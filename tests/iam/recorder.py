@@ -129,6 +129,13 @@ def _before_call(model: Any, params: Any, context: Any, **_: Any) -> None:
         record["params"] = {"ConnectionId": api.get("ConnectionId")}
     else:
         record["params"] = {k: v for k, v in api.items() if isinstance(v, str)}
+        if service.service_name == "lambda":
+            # Which variable named the function (WSGATE_FANOUT_FUNCTION, or Lambda's own
+            # AWS_LAMBDA_FUNCTION_NAME), so the ledger can find the deployed function.
+            name = record["params"].get("FunctionName")
+            record["function_env_keys"] = sorted(
+                k for k, v in os.environ.items() if name and v == name
+            )
     _write(record)
 
 

@@ -110,6 +110,7 @@ class Deployed:
             example=name,
             env=tuple(sorted(dispatcher["environment"][0]["variables"].items())),
             tables=tuple(sorted(tables.items())),
+            function=dispatcher["function_name"],
         )
         # Roles of functions that run the wsgate runtime against this API, with all their
         # inline policies: the dispatcher's (the module's and any the example adds, such as the
@@ -156,7 +157,7 @@ def test_the_recorder_sees_every_path_to_aws(records):
     assert len({r["pid"] for r in records}) > 1, "nothing recorded in a worker process"
     assert any(r["scope"].startswith("example:") for r in records), "no example's own call"
     operations = {r["operation"] for r in records}
-    for op in ("PostToConnection", "GetConnection", "DeleteConnection", "BatchGetItem"):
+    for op in ("PostToConnection", "GetConnection", "DeleteConnection", "BatchGetItem", "Invoke"):
         assert op in operations
     print(f"\nIAM ledger: {len(records)} calls recorded")
     for key, n in sorted(ledger.figures(records).items()):
@@ -214,3 +215,28 @@ def test_a_transaction_is_authorized_item_by_item():
     ]
     target = ledger.Target("eu-west-1", "1", "arn:aws:dynamodb:eu-west-1:1:table/t", "x", "dev")
     assert ledger.checks_of(record)[2].arn(target) == "arn:aws:dynamodb:eu-west-1:1:table/u"
+
+
+def test_a_fan_out_invoke_is_checked_on_the_function_its_environment_named():
+    record = {
+        "service": "lambda",
+        "operation": "Invoke",
+        "params": {"FunctionName": "chat-dispatcher", "InvocationType": "Event"},
+        "function_env_keys": ["WSGATE_FANOUT_FUNCTION"],
+    }
+    [check] = ledger.checks_of(record)
+    target = ledger.Target(
+        "eu-west-1",
+        "1",
+        "t",
+        "x",
+        "dev",
+        env=(("WSGATE_FANOUT_FUNCTION", "chat"),),
+        function="chat",
+    )
+    assert (check.action, check.arn(target)) == (
+        "lambda:InvokeFunction",
+        "arn:aws:lambda:eu-west-1:1:function:chat",
+    )
+    own = {**record, "function_env_keys": ["AWS_LAMBDA_FUNCTION_NAME"]}
+    assert ledger.checks_of(own)[0].arn(target) == "arn:aws:lambda:eu-west-1:1:function:chat"

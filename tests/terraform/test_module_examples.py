@@ -174,7 +174,13 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
     notifier = ex.applied("aws_lambda_function.notifier")
     assert notifier["handler"] == "notifier.handler"
     assert notifier["environment"][0]["variables"] == ex.outputs["env"]
-    assert set(ex.outputs["env"]) == {"WSGATE_ENDPOINT", "WSGATE_TABLE"}
+    assert set(ex.outputs["env"]) == {
+        "WSGATE_ENDPOINT",
+        "WSGATE_TABLE",
+        "WSGATE_FANOUT_FUNCTION",
+        "WSGATE_FANOUT_THRESHOLD",
+        "WSGATE_FANOUT_SHARD_SIZE",
+    }
     assert ex.outputs["env"]["WSGATE_ENDPOINT"].startswith("https://")
     # the same zip as the dispatcher: runtime and src/ together
     dispatcher = ex.applied("module.ws.aws_lambda_function.dispatcher")
@@ -183,7 +189,11 @@ def test_notify_example_wires_a_scheduled_sender_with_the_modules_env_and_policy
 
     send = json.loads(ex.applied("aws_iam_role_policy.notifier_send")["policy"])
     sids = {s["Sid"]: s for s in send["Statement"]}
-    assert set(sids) == {"ManageConnections", "ConnectionTable"}
+    assert set(sids) == {"ManageConnections", "ConnectionTable", "FanOut"}
+    # a large publish from the notifier fans out through the dispatcher, and only through it
+    assert ex.outputs["env"]["WSGATE_FANOUT_FUNCTION"] == dispatcher["function_name"]
+    assert sids["FanOut"]["Action"] == ["lambda:InvokeFunction"]
+    assert sids["FanOut"]["Resource"] == [dispatcher["arn"]]
     api = ex.applied("module.ws.aws_apigatewayv2_api.this")["execution_arn"]
     assert sids["ManageConnections"]["Resource"][0] == f"{api}/dev/POST/@connections/*"
     logs = json.loads(ex.applied("aws_iam_role_policy.notifier_logs")["policy"])

@@ -225,9 +225,13 @@ def test_dispatcher_lambda_settings_and_environment(applied):
     assert function["environment"][0]["variables"] == {
         "WSGATE_ENDPOINT": applied.outputs["basic"]["management_endpoint"],
         "WSGATE_TABLE": "basic-connections",
+        "WSGATE_FANOUT_FUNCTION": "basic",
+        "WSGATE_FANOUT_THRESHOLD": "1000",
+        "WSGATE_FANOUT_SHARD_SIZE": "1000",
         "WSGATE_LOG_LEVEL": "INFO",
         "WSGATE_ROUTE_SELECTION_EXPRESSION": "$request.body.action",
     }
+    assert function["function_name"] == "basic"  # what WSGATE_FANOUT_FUNCTION names
     assert function["source_code_hash"] == applied.outputs["basic"]["package"]["source_code_hash"]
 
     full = applied.one("full", "aws_lambda_function", "dispatcher")
@@ -239,6 +243,9 @@ def test_dispatcher_lambda_settings_and_environment(applied):
         "FEATURE": "on",
         "WSGATE_ENDPOINT": "https://ws.example.com/chat",
         "WSGATE_TABLE": "full-connections",
+        "WSGATE_FANOUT_FUNCTION": "full",
+        "WSGATE_FANOUT_THRESHOLD": "200",
+        "WSGATE_FANOUT_SHARD_SIZE": "250",
         "WSGATE_LOG_LEVEL": "INFO",
         "WSGATE_ROUTE_SELECTION_EXPRESSION": "$request.body.action",
     }
@@ -313,6 +320,12 @@ def test_dispatcher_policy_is_exactly_connections_table_and_own_logs(applied):
             "Action": table_actions,
             "Resource": [table],
         },
+        "FanOut": {
+            "Sid": "FanOut",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [applied.outputs["basic"]["function_arn"]],  # this function, no other
+        },
         "WriteOwnLogs": {
             "Sid": "WriteOwnLogs",
             "Effect": "Allow",
@@ -327,6 +340,7 @@ def test_optional_features_add_only_their_own_statements(applied):
     assert set(full) == {
         "ManageConnections",
         "ConnectionTable",
+        "FanOut",
         "ConnectionTableKey",
         "WriteOwnLogs",
         "XRayWrite",
@@ -389,11 +403,28 @@ def test_lambda_permissions_are_scoped_to_this_api(applied):
 
 def test_sender_policy_output_is_what_another_function_needs_to_send(applied):
     policy = json.loads(applied.outputs["basic"]["sender_policy_json"])
-    assert [s["Sid"] for s in policy["Statement"]] == ["ManageConnections", "ConnectionTable"]
+    assert [s["Sid"] for s in policy["Statement"]] == [
+        "ManageConnections",
+        "ConnectionTable",
+        "FanOut",
+    ]
+    # A large publish from another function starts its shards on the dispatcher, and only there.
+    assert statements(policy)["FanOut"]["Resource"] == [applied.outputs["basic"]["function_arn"]]
     assert applied.outputs["basic"]["env"] == {
         "WSGATE_ENDPOINT": applied.outputs["basic"]["management_endpoint"],
         "WSGATE_TABLE": "basic-connections",
+        "WSGATE_FANOUT_FUNCTION": "basic",
+        "WSGATE_FANOUT_THRESHOLD": "1000",
+        "WSGATE_FANOUT_SHARD_SIZE": "1000",
     }
+
+
+def test_shards_are_retried_twice_and_dropped_after_an_hour_in_the_queue(applied):
+    for module in ("basic", "full"):
+        config = applied.one(module, "aws_lambda_function_event_invoke_config", "dispatcher")
+        assert config["function_name"] == module
+        assert config["maximum_retry_attempts"] == 2
+        assert config["maximum_event_age_in_seconds"] == 3600
 
 
 # -- authorizer ----------------------------------------------------------------------------------

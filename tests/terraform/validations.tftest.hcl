@@ -46,6 +46,8 @@ run "first_invalid_value_of_every_variable_is_rejected" {
     authorizer_memory_size         = 64
     authorizer_timeout             = 30
     iam_role_path                  = "roles"
+    fanout_threshold               = -1
+    fanout_shard_size              = 0
   }
   expect_failures = [
     var.name,
@@ -78,6 +80,8 @@ run "first_invalid_value_of_every_variable_is_rejected" {
     var.authorizer_memory_size,
     var.authorizer_timeout,
     var.iam_role_path,
+    var.fanout_threshold,
+    var.fanout_shard_size,
   ]
 }
 
@@ -96,6 +100,8 @@ run "values_aws_accepts_plan_cleanly" {
     iam_role_path               = "/wsgate/realtime/"
     authorizer_memory_size      = 128
     authorizer_timeout          = 1
+    fanout_threshold            = 0
+    fanout_shard_size           = 5000
   }
 }
 
@@ -132,6 +138,8 @@ run "second_invalid_value_of_each_variable_is_rejected" {
     authorizer_memory_size         = 10241
     authorizer_timeout             = 0
     iam_role_path                  = "/roles"
+    fanout_threshold               = 1.5
+    fanout_shard_size              = 5001
   }
   expect_failures = [
     var.name,
@@ -154,6 +162,8 @@ run "second_invalid_value_of_each_variable_is_rejected" {
     var.authorizer_memory_size,
     var.authorizer_timeout,
     var.iam_role_path,
+    var.fanout_threshold,
+    var.fanout_shard_size,
   ]
 }
 

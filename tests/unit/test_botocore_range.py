@@ -54,3 +54,24 @@ def test_wire_equivalence_holds_on_the_edges_of_the_tested_range(version: str) -
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "skipped" not in done.stdout
+
+
+@pytest.mark.slow
+def test_the_oldest_botocore_sends_lambda_calls_to_aws_endpoint_url_lambda() -> None:
+    """Fan-out reaches the local gateway's Invoke API through botocore's own service-specific
+    endpoint variable; the oldest botocore the runtime supports must read it."""
+    target = installed(senders.OLDEST_TESTED)
+    probe = (
+        "import botocore, botocore.session\n"
+        f"assert botocore.__version__ == {senders.OLDEST_TESTED!r}, botocore.__version__\n"
+        "client = botocore.session.get_session().create_client('lambda', region_name='us-east-1')\n"
+        "print(client.meta.endpoint_url)\n"
+    )
+    env = {**os.environ, "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9"}
+    if target:
+        env["PYTHONPATH"] = os.pathsep.join([str(target), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "http://127.0.0.1:9"

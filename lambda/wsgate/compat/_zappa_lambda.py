@@ -51,8 +51,11 @@ class LambdaHandler:
 
     def handler(self, event: Mapping[str, Any], context: Any) -> Any:
         """Dispatch one event: WebSocket to the registry, HTTP to the app."""
+        from .. import fanout
         from . import _zappa_http, zappa
 
+        if fanout.is_shard(event):
+            return fanout.handle_shard(event, context)
         if zappa.is_websocket_event(event):
             return zappa.dispatch_websocket(event, context)
         return _zappa_http.handle(event, context, self.app_function)

@@ -45,7 +45,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from .. import ConfigurationError, Gone
+from .. import ConfigurationError, Gone, fanout
 from . import _zappa_http
 from ._zappa_lambda import LambdaHandler
 from ._zappa_store import forget, remember
@@ -387,6 +387,8 @@ def _accepted(result: Mapping[str, Any]) -> bool:
 
 def handler(event: Mapping[str, Any], context: Any = None) -> Any:
     """The Lambda handler: ``wsgate.compat.zappa.handler``."""
+    if fanout.is_shard(event):  # a publish fanned out by this function (wsgate.fanout)
+        return fanout.handle_shard(event, context)
     if is_websocket_event(event):
         _import_handler_module(os.environ.get(ENV_HANDLER_MODULE, "app"))
         return dispatch_websocket(event, context)
