@@ -179,7 +179,7 @@ class Handshake:
             return
         begun = time.perf_counter()
         event = events.disconnect_event(conn.info, limits.CLOSE_ABNORMAL, "")
-        outcome = await self.invoker.invoke(event)
+        outcome = await self.invoker.invoke(event, best_effort=True)
         self.invoker.report(outcome)
         code = 200 if outcome.kind == "ok" else outcome.kind
         self.log.event("$disconnect", cid, code, elapsed_ms(begun), str(limits.CLOSE_ABNORMAL))

@@ -45,10 +45,21 @@ class Invoker:
         """Return once the workers are up."""
         await self._ready.wait()
 
-    async def invoke(self, event: dict[str, Any], kind: str = "invoke") -> Outcome:
-        """Run ``event``; ``kind`` is ``invoke`` (the handler) or ``authorize`` (the authorizer)."""
+    async def invoke(
+        self, event: dict[str, Any], kind: str = "invoke", *, best_effort: bool = False
+    ) -> Outcome:
+        """Run ``event``; ``kind`` is ``invoke`` (the handler) or ``authorize`` (the authorizer).
+
+        ``best_effort``: an event whose answer nobody waits for (``$disconnect``, after the
+        connection has closed) waits for a worker as long as it takes. With a fixed number of
+        workers a burst of closes would otherwise drop the ``$disconnect`` of every connection
+        queued past the integration timeout, where Lambda would have run them all on more
+        instances, and leave their items behind.
+        """
         wait_s = self.timeout_ms / 1000
-        if not self._ready.is_set():
+        if best_effort:
+            await self._ready.wait()
+        elif not self._ready.is_set():
             # The gateway's own start counts against the integration timeout too.
             loop = asyncio.get_running_loop()
             began = loop.time()
@@ -81,6 +92,7 @@ class Invoker:
             timeout_s=timeout_s,
             kind=kind,
             on_late=late,
+            queue_counts=not best_effort,
         )
 
     def report(self, outcome: Outcome) -> None:

@@ -261,6 +261,7 @@ class WorkerPool:
         timeout_s: float,
         kind: str = "invoke",
         on_late: Callable[[Outcome], None] | None = None,
+        queue_counts: bool = True,
     ) -> Outcome:
         """Run ``event`` through the handler (``kind="authorize"``: the authorizer).
 
@@ -268,13 +269,20 @@ class WorkerPool:
         worker, and then gets a ``timeout`` outcome. The invocation itself is not cancelled: as
         in Lambda, it runs on until it returns or reaches the function's ``timeout_s``, and then
         ``on_late`` gets how it ended. A caller cancelled meanwhile does not stop it either.
+        With ``queue_counts=False`` the wait for a worker does not count (``$disconnect``).
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        try:
-            worker = await asyncio.wait_for(self._acquire(), wait_s)
-        except TimeoutError:
-            return Outcome("timeout", error_message="no free worker within the integration timeout")
+        if queue_counts:
+            deadline = loop.time() + wait_s
+            try:
+                worker = await asyncio.wait_for(self._acquire(), wait_s)
+            except TimeoutError:
+                return Outcome(
+                    "timeout", error_message="no free worker within the integration timeout"
+                )
+        else:  # nobody waits for the answer: the event runs once a worker is free
+            worker = await self._acquire()
+            deadline = loop.time() + wait_s
         request = {
             "kind": kind,
             "event": event,

@@ -158,7 +158,7 @@ class Session:
             return
         started = time.perf_counter()
         event = events.disconnect_event(conn.info, status[0], status[1])
-        outcome = await self.invoker.invoke(event)
+        outcome = await self.invoker.invoke(event, best_effort=True)
         self.invoker.report(outcome)
         code = 200 if outcome.kind == "ok" else outcome.kind
         self.log.event("$disconnect", conn.connection_id, code, elapsed_ms(started), f"{status[0]}")

@@ -157,3 +157,16 @@ def test_an_event_that_arrives_while_the_gateway_starts_counts_that_wait_too():
 
     outcome = asyncio.run(scenario())
     assert outcome.kind == "timeout"  # answered Endpoint request timed out, not left waiting
+
+
+def test_a_disconnect_queued_past_the_integration_timeout_still_runs(clocks):
+    gw, record, _ = clocks
+    first, _ = connect_tagged(gw, record)
+    second, second_id = connect_tagged(gw, record)
+    with first:
+        first.send_json({"do": "sleep", "seconds": 2.5})  # holds the only worker
+        time.sleep(0.2)
+        second.close()  # its $disconnect waits past the 1 s integration timeout
+        assert first.recv_json(timeout=10)["message"] == "Endpoint request timed out"
+        # nobody waits for a $disconnect's answer: it runs once the worker is free
+        assert record.event(second_id, "DISCONNECT", timeout=15)
