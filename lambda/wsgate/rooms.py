@@ -118,17 +118,7 @@ class Rooms:
         _check_room(room)
         now = time.time()
         items = query_all(
-            {
-                "TableName": table_name(),
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": ROOM_PREFIX + room},
-                    ":prefix": {"S": CONNECTION_PREFIX},
-                },
-                "ProjectionExpression": "connectionId, #ttl",
-                "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ConsistentRead": True,
-            },
+            _member_query(room),
             page_size=PAGE_SIZE,
             keep=lambda item: _alive(item, now),
         )
@@ -179,17 +169,7 @@ class Rooms:
         _check_room(room)
         now = time.time()
         for page in query_pages(
-            {
-                "TableName": table_name(),
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": ROOM_PREFIX + room},
-                    ":prefix": {"S": CONNECTION_PREFIX},
-                },
-                "ProjectionExpression": "connectionId, #ttl",
-                "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ConsistentRead": True,
-            },
+            _member_query(room),
             page_size=shard_size(),
             first_page_size=first_page,
             keep=lambda item: _alive(item, now),
@@ -270,6 +250,22 @@ class Rooms:
 
 #: The rooms ``App`` and handlers use (``wsgate.rooms``).
 rooms = Rooms()
+
+
+def _member_query(room: str) -> dict[str, Any]:
+    """The Query of a room's members: ids and TTLs only, strongly consistent (a member who has
+    just joined is listed)."""
+    return {
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": ROOM_PREFIX + room},
+            ":prefix": {"S": CONNECTION_PREFIX},
+        },
+        "ProjectionExpression": "connectionId, #ttl",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ConsistentRead": True,
+    }
 
 
 def _alive(item: dict[str, Any], now: float) -> bool:
