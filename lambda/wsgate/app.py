@@ -31,7 +31,7 @@ from .errors import (
     WsgateError,
 )
 from .events import Event
-from .fanout import EVENT_KEY, handle_shard, is_shard
+from .fanout import handle_shard, is_shard
 from .responses import error_frame, to_proxy
 from .rooms import Rooms, rooms
 from .store import ConnectionStore, connections
@@ -212,7 +212,7 @@ class App:
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """The Lambda handler: dispatch one API Gateway event, return the proxy response."""
-        if EVENT_KEY in event and is_shard(event):  # a publish fanned out (wsgate.fanout)
+        if is_shard(event):  # a publish fanned out (wsgate.fanout)
             return handle_shard(event, context)
         started = time.perf_counter()
         ev = Event(event, context)
