@@ -242,6 +242,11 @@ def _answers(numbered: bool) -> list[dict[str, Any]]:
                     for extra in (
                         {},
                         {"ProjectionExpression": "sk, b, doc"},
+                        {"ProjectionExpression": "sk, n, nowhere"},
+                        {
+                            "ProjectionExpression": "#n, #t",
+                            "ExpressionAttributeNames": {"#n": "n", "#t": "text"},
+                        },
                         {"FilterExpression": "contains(tags, :t)", "t": {"S": "t1"}},
                     ):
                         request: dict[str, Any] = {
@@ -285,11 +290,15 @@ def _answers(numbered: bool) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("numbered", [False, True], ids=["string-keys", "number-keys"])
-def test_the_quick_query_and_answer_paths_answer_as_moto_does(numbered: bool) -> None:
-    from wsgate_local.dynamo_server import direct_item_answers, partition_queries
+def test_the_quick_query_answer_and_projection_paths_answer_as_moto_does(numbered: bool) -> None:
+    from wsgate_local.dynamo_server import (
+        direct_item_answers,
+        partition_queries,
+        quick_projections,
+    )
 
     expected = _answers(numbered)
-    undo = [partition_queries(), direct_item_answers()]
+    undo = [partition_queries(), direct_item_answers(), quick_projections()]
     try:
         got = _answers(numbered)
     finally:
