@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wsgate.apigw import limits
 
+from . import cpushare
 from .faults import Faults
 from .faults import argument as faults_argument
 from .latency import argument as latency_argument
@@ -97,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=latency_argument,
         help="emulated network round trip of each @connections call, e.g. 20ms or 10ms..30ms "
         "(uniform); default: none",
+    )
+    local.add_argument(
+        "--cpu-share",
+        default="off",
+        metavar="auto|off|VCPUS",
+        help="hold each worker to Lambda's share of a CPU: auto is memory_size / 1,769 MB "
+        "(256 MB: 0.145 vCPU), or a number of vCPUs; Linux only; default off (a whole core)",
     )
     local.add_argument(
         "--async-retry-delays",
@@ -199,6 +207,12 @@ async def _run_local(args: argparse.Namespace) -> None:
     os.environ["WSGATE_LOCAL_METRICS"] = "1" if args.show_metrics else "0"
     if not Path(config.source_dir).is_dir():
         raise CliError(f"source_dir {config.source_dir} does not exist")
+    try:
+        cpu_share = cpushare.parse_share(args.cpu_share, config.memory_size)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if cpu_share is not None and not cpushare.supported():
+        raise CliError("--cpu-share needs Linux's /proc to read the workers' CPU time")
     gateway = Gateway(
         config,
         host=args.host,
@@ -212,6 +226,7 @@ async def _run_local(args: argparse.Namespace) -> None:
         http_port=args.http_port,
         max_workers=args.max_workers,
         latency=args.latency or None,
+        cpu_share=cpu_share,
         async_settings=AsyncSettings(retry_delays=args.async_retry_delays),
     )
     # Signals are caught from here on, so a Ctrl+C during the start is not lost.
@@ -261,6 +276,9 @@ async def _run_local(args: argparse.Namespace) -> None:
     print(f"  Lambda Invoke API    {gateway.lambda_url} (function {config.name})")
     if gateway.latency:
         print(f"  latency              {gateway.latency.describe()}")
+    if gateway.cpu_share is not None:
+        share = f"{gateway.cpu_share:.3f} vCPU"
+        print(f"  CPU per worker       {share} (memory_size {config.memory_size} MB)")
     if gateway.faults:
         print(f"  faults               {gateway.faults.describe()}")
     print("Ctrl+C to stop", flush=True)

@@ -185,6 +185,21 @@ def watch_memory(limit_mb: int) -> None:
     threading.Thread(target=watch, name="wsgate-memory-watch", daemon=True).start()
 
 
+def die_with_parent() -> None:
+    """Be killed when the gateway dies. A worker held to its CPU share (``cpushare.py``) may be
+    stopped (``SIGSTOP``) at that moment and would never read the end of its input; ``SIGKILL``
+    reaches a stopped process. Linux's ``PR_SET_PDEATHSIG``; elsewhere nothing is held."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the gateway died before the call: nobody is left to stop us
+        os._exit(1)
+
+
 def main(argv: list[str]) -> None:
     source_dir, handler_spec = argv[0], argv[1]
     authorizer_spec = argv[2] if len(argv) > 2 and argv[2] else None
@@ -199,6 +214,8 @@ def main(argv: list[str]) -> None:
     memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
     if memory and memory.isdigit():
         watch_memory(int(memory))
+    if os.environ.pop("WSGATE_LOCAL_HELD", None) == "1":
+        die_with_parent()
     preload = os.environ.get("WSGATE_LOCAL_PRELOAD")
     if preload:  # instrumentation run before the handler loads (the tests' AWS call recorder)
         runpy.run_path(preload, run_name="__wsgate_preload__")

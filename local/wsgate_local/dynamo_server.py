@@ -25,6 +25,8 @@ Four things are added to moto's server:
 from __future__ import annotations
 
 import argparse
+import base64
+import bisect
 import copy
 import json
 import logging
@@ -34,6 +36,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from .loopback import host_allowed, refusal
@@ -215,33 +218,86 @@ def _get(table: Any, hash_key: Any, range_key: Any) -> Any:
 
 
 def partition_queries() -> Callable[[], None]:
-    """Make moto's Query of a table (not of an index) look at one partition only.
+    """Make moto's Query of a table (not of an index) read one partition, from its start key.
 
     moto 5.2.5 (``Table.query``) takes ``Table.all_items()``, which sorts every item of the
-    table, and then keeps those of the queried partition: each room's member list cost a sort of
-    the whole table. Here ``all_items`` gives that partition's items only, for the length of the
-    call; moto then sorts them by range key and applies every condition, limit and page as
-    before, so the answer is the same. Index queries are left as they are (an index's partition
-    can hold items of any table partition). Returns a function that undoes the patch.
+    table, keeps the queried partition, sorts it again and, for a later page, walks it from the
+    first item to the page's ``ExclusiveStartKey``, comparing values moto converts on every
+    comparison: reading a room of 10,000 members in pages of 1,000 cost 0.35 s for the first
+    page and 1.1 s for the ninth. Here the partition is sorted once per call, by the same value
+    moto sorts by (``DynamoType.cast_value`` of the range key); the start key is found by
+    bisection, and moto is handed only the items a page can hold: those after (before, for
+    ``ScanIndexForward=false``) the start key, up to ``Limit`` of them that meet the key
+    condition (as moto itself tests it) and the item after those, so that moto still sets
+    ``LastEvaluatedKey`` when anything follows. moto then applies its projection, filter, size
+    limit and page exactly as before. Index queries and the legacy ``QueryFilter`` are left as
+    they are. ``tests/local/test_dynamo_server.py`` compares paged answers with unpatched moto's.
+    Returns a function that undoes the patch.
     """
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     original = Table.query
 
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name is not None or hash_key is None:
-            return original(self, hash_key, *args, **kwargs)
+    def query(
+        self: Any,
+        hash_key: Any,
+        range_comparison: Any,
+        range_objs: Any,
+        limit: Any,
+        exclusive_start_key: Any,
+        scan_index_forward: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        index_name = kwargs.get("index_name", args[1] if len(args) > 1 else None)
+        plain = set(kwargs) <= _QUERY_KEYWORDS
+        if index_name is not None or hash_key is None or not plain:
+            return original(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                *args,
+                **kwargs,
+            )
         partition = self.items.get(hash_key)
+        if partition is None:
+            window: list[Any] = []
+        elif not self.range_key_attr:
+            window = [partition]
+        else:
+            window = _page_window(
+                list(partition.values()),
+                self.range_key_attr,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward is not False,
+                DynamoType,
+            )
+            exclusive_start_key = None  # the window already starts after it
 
         def partition_items() -> list[Any]:
-            if partition is None:
-                return []
-            return list(partition.values()) if self.range_key_attr else [partition]
+            return window
 
         self.all_items = partition_items
         try:
-            return original(self, hash_key, *args, **kwargs)
+            return original(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                *args,
+                **kwargs,
+            )
         finally:
             del self.all_items
 
@@ -253,12 +309,129 @@ def partition_queries() -> Callable[[], None]:
     return undo
 
 
+#: ``Table.query``'s keyword arguments that do not filter items (moto passes any other keyword,
+#: the legacy ``QueryFilter``, as a filter).
+_QUERY_KEYWORDS = frozenset(
+    {
+        "index_name",
+        "consistent_read",
+        "filter_expression",
+        "hash_key_conditions",
+        "range_key_conditions",
+    }
+)
+
+
+def _page_window(
+    items: list[Any],
+    range_key_attr: str,
+    range_comparison: Any,
+    range_objs: Any,
+    limit: Any,
+    start_key: Any,
+    forward: bool,
+    dynamo_type: Any,
+) -> list[Any]:
+    """The items of one partition a Query page can return, in the order of the range key."""
+    keyed = sorted(((_sort_value(item.range_key), item) for item in items), key=_first)
+    keys = [key for key, _ in keyed]
+    ordered = [item for _, item in keyed]
+    if start_key is not None and range_key_attr in start_key:
+        after = dynamo_type(start_key[range_key_attr]).cast_value
+        if forward:
+            ordered = ordered[bisect.bisect_right(keys, after) :]
+        else:
+            ordered = ordered[: bisect.bisect_left(keys, after)]
+    if not forward:
+        ordered.reverse()
+    if limit is None:
+        window = ordered
+    elif range_comparison is None:
+        window = ordered[: int(limit) + 1]
+    else:
+        # ``Limit`` items that meet the key condition, then the next item whatever it is: moto
+        # sets ``LastEvaluatedKey`` when it finds one more item after a full page.
+        window = []
+        for position, item in enumerate(ordered):
+            if item.range_key.compare(range_comparison, range_objs):
+                window.append(item)
+                if len(window) == int(limit):
+                    window.extend(ordered[position + 1 : position + 2])
+                    break
+    if not forward:
+        window.reverse()  # moto sorts what it is given ascending, then reverses it
+    return window
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _sort_value(key: Any) -> Any:
+    """``key.cast_value`` (what moto orders range keys by), without its four type tests for
+    the two common key types."""
+    if key.type == "S":
+        return key.value
+    if key.type == "N":
+        return Decimal(key.value)
+    return key.cast_value
+
+
+#: The keys of a Query or Scan answer (DynamoDB API Reference, Query and Scan, "Response
+#: Syntax"): an answer with any other key goes through moto's serializer.
+_ITEM_ANSWER_KEYS = frozenset({"Items", "Count", "ScannedCount", "LastEvaluatedKey"})
+
+
+def _bytes_as_base64(value: Any) -> str:
+    if isinstance(value, bytes):  # a B or BS value: base64 on the wire (DynamoDB JSON protocol)
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"not part of DynamoDB's JSON: {type(value).__name__}")
+
+
+def direct_item_answers() -> Callable[[], None]:
+    """Write the answer of a Query or Scan as JSON in one step.
+
+    moto 5.2.5 serializes every answer by walking botocore's output shape value by value
+    (``moto.core.serialize``): for a page of 1,000 items that took as long as the query. Its
+    ``DynamoResult`` has already turned the items into plain ``{"S": ...}`` dictionaries (binary
+    values as bytes), which is DynamoDB's JSON wire format once bytes are base64-encoded, so
+    they are written as they are. Only answers made of the keys in ``_ITEM_ANSWER_KEYS`` take
+    this path; ``tests/local/test_dynamo_server.py`` compares its output with moto's serializer
+    over every attribute type. Returns a function that undoes the patch.
+    """
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+    original = DynamoHandler.serialized
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if (
+            type(action_result) is not DynamoResult
+            or not isinstance(result, dict)
+            or not result.keys() <= _ITEM_ANSWER_KEYS
+            or self._get_action() not in ("Query", "Scan")
+        ):
+            return original(self, action_result)
+        body = json.dumps(result, default=_bytes_as_base64)
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        headers.update(self.response_headers)
+        return 200, headers, body
+
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DynamoHandler.serialized = original  # type: ignore[method-assign]
+
+    return undo
+
+
 def application() -> Any:
     """moto's DynamoDB as a WSGI application, with this module's additions."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     cheap_transactions()
     partition_queries()
+    direct_item_answers()
     return local_only(serialized(DomainDispatcherApplication(create_backend_app)))
 
 

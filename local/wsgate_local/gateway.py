@@ -34,6 +34,7 @@ from . import http_api, lambda_api, management, static
 from .async_queue import AsyncQueue, AsyncSettings, fanout_lease
 from .config import GatewayConfig
 from .connections import Connection, Registry
+from .cpushare import CpuShare
 from .delivery import Delivery
 from .dispatch import Dispatcher
 from .dynamo import LocalDynamo
@@ -81,6 +82,7 @@ class Gateway:
         max_workers: int | None = None,
         async_settings: AsyncSettings | None = None,
         latency: Latency | None = None,
+        cpu_share: float | None = None,
     ) -> None:
         self.config = config
         self.host = host
@@ -93,6 +95,9 @@ class Gateway:
         self.max_workers = max(workers, max_workers or workers)
         #: The emulated network round trip of each @connections call, if any.
         self.latency = latency
+        #: The vCPUs each worker is held to (``--cpu-share``), None for a whole core each.
+        self.cpu_share = cpu_share
+        self._cpu: CpuShare | None = None
         self.log = log or EventLog()
         self.reload_interval = reload_interval
         self.faults = faults
@@ -226,6 +231,8 @@ class Gateway:
         lease = fanout_lease(self.async_queue.settings)
         if lease is not None and "WSGATE_FANOUT_LEASE_SECONDS" not in self.config.environment:
             env["WSGATE_FANOUT_LEASE_SECONDS"] = lease
+        if self.cpu_share is not None and self._cpu is None:
+            self._cpu = CpuShare(self.cpu_share)
         pool = WorkerPool(
             self.config.source_dir,
             self.config.handler,
@@ -233,6 +240,7 @@ class Gateway:
             env,
             self.workers,
             max_size=self.max_workers,
+            cpu=self._cpu,
             on_load_error=lambda trace: self.log.write(
                 "cannot import the handler (events will fail until it is fixed):\n" + trace.rstrip()
             ),
@@ -278,6 +286,9 @@ class Gateway:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.invoker.pool is not None:
             await self.invoker.pool.close()
+        if self._cpu is not None:
+            self._cpu.close()
+            self._cpu = None
         if self._runner is not None:
             await self._runner.cleanup()
         if self._http_runner is not None:

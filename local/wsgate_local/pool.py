@@ -19,7 +19,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cpushare import CpuShare
 
 _LEN = struct.Struct(">I")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -56,9 +59,13 @@ def function_timed_out(request_id: str, timeout_s: float) -> Outcome:
 class Worker:
     """One worker process and its pipes."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, generation: int) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, generation: int, cpu: CpuShare | None = None
+    ) -> None:
         self.proc = proc
         self.generation = generation
+        #: What holds this worker to Lambda's share of a CPU, if anything (``--cpu-share``).
+        self.cpu = cpu
         self.load_error: str | None = None
         self.dead = False
 
@@ -105,8 +112,17 @@ class Worker:
             )
         return Outcome("ok", result=reply.get("result"))
 
+    def hold_to_share(self) -> None:
+        if self.cpu is not None:
+            self.cpu.add(self.proc.pid)
+
+    def _release_cpu(self) -> None:
+        if self.cpu is not None:
+            self.cpu.remove(self.proc.pid)  # a stopped process could not read its EOF
+
     def kill(self) -> None:
         self.dead = True
+        self._release_cpu()
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
@@ -114,6 +130,7 @@ class Worker:
     async def stop(self) -> None:
         """Close stdin (the worker exits at EOF), then make sure it is gone."""
         self.dead = True
+        self._release_cpu()
         if self.proc.stdin is not None and not self.proc.stdin.is_closing():
             self.proc.stdin.close()
         try:
@@ -135,8 +152,11 @@ class WorkerPool:
         size: int,
         on_load_error: Callable[[str], None] | None = None,
         max_size: int | None = None,
+        cpu: CpuShare | None = None,
     ) -> None:
         self.source_dir = source_dir
+        #: Holds every worker to Lambda's share of a CPU once it has started (``--cpu-share``).
+        self.cpu = cpu
         self.handler = handler
         self.authorizer = authorizer
         self.env = dict(env)
@@ -169,10 +189,10 @@ class WorkerPool:
             self.authorizer or "",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env=self.env,
+            env={**self.env, "WSGATE_LOCAL_HELD": "1"} if self.cpu is not None else self.env,
             cwd=str(self.source_dir),
         )
-        worker = Worker(proc, self.generation)
+        worker = Worker(proc, self.generation, self.cpu)
         self._all.add(worker)
         try:
             await worker.handshake()
@@ -180,6 +200,7 @@ class WorkerPool:
             worker.kill()
             self._all.discard(worker)
             raise RuntimeError("a worker process exited while starting") from None
+        worker.hold_to_share()  # after its init, which runs at full speed (see cpushare.py)
         self.last_load_error = worker.load_error
         return worker
 

@@ -182,3 +182,119 @@ def test_a_query_reads_its_partition_in_order_page_by_page(dynamo: LocalDynamo) 
         ExpressionAttributeValues={":pk": {"S": "q#nowhere"}},
     )
     assert empty["Items"] == []
+
+
+def _answers(numbered: bool) -> list[dict[str, Any]]:
+    """Every answer of a set of paged Queries and Scans, from moto in this process, over one
+    table whose partitions hold every attribute type."""
+    import boto3
+    from moto import mock_aws
+
+    kind = "N" if numbered else "S"
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="diff",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": kind},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(120):
+            sk = str(i * 7 % 120 - 30) if numbered else f"{'conn#' if i % 5 else 'meta#'}{i:03d}"
+            client.put_item(
+                TableName="diff",
+                Item={
+                    "pk": {"S": f"room{i % 3}"},
+                    "sk": {kind: sk},
+                    "n": {"N": str(i / 4)},
+                    "b": {"B": bytes([i, 255 - i])},
+                    "tags": {"SS": [f"t{i % 4}", "all"]},
+                    "bins": {"BS": [b"\x00", bytes([i])]},
+                    "doc": {"M": {"l": {"L": [{"N": "1"}, {"NULL": True}, {"BOOL": i % 2 == 0}]}}},
+                    "text": {"S": 'é\u2028"\\' * (i % 3)},
+                },
+            )
+        if numbered:
+            conditions = [
+                ("pk = :pk", {}),
+                (
+                    "pk = :pk AND sk BETWEEN :low AND :high",
+                    {":low": {"N": "-5"}, ":high": {"N": "40"}},
+                ),
+                ("pk = :pk AND sk > :low", {":low": {"N": "12"}}),
+            ]
+        else:
+            conditions = [
+                ("pk = :pk", {}),
+                ("pk = :pk AND begins_with(sk, :p)", {":p": {"S": "conn#"}}),
+                ("pk = :pk AND sk <= :high", {":high": {"S": "conn#060"}}),
+            ]
+        answers: list[dict[str, Any]] = []
+        for condition, values in conditions:
+            for forward in (True, False):
+                for limit in (None, 1, 7, 40):
+                    for extra in (
+                        {},
+                        {"ProjectionExpression": "sk, b, doc"},
+                        {"FilterExpression": "contains(tags, :t)", "t": {"S": "t1"}},
+                    ):
+                        request: dict[str, Any] = {
+                            "TableName": "diff",
+                            "KeyConditionExpression": condition,
+                            "ExpressionAttributeValues": {":pk": {"S": "room1"}, **values},
+                            "ScanIndexForward": forward,
+                            "ConsistentRead": True,
+                        }
+                        if "t" in extra:
+                            request["FilterExpression"] = extra["FilterExpression"]
+                            request["ExpressionAttributeValues"][":t"] = extra["t"]
+                        elif extra:
+                            request.update(extra)
+                        if limit is not None:
+                            request["Limit"] = limit
+                        while True:
+                            page = client.query(**request)
+                            page.pop("ResponseMetadata")
+                            answers.append(page)
+                            if "LastEvaluatedKey" not in page:
+                                break
+                            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        # A start key that names no item begins right after where it would be.
+        missing = {"pk": {"S": "room1"}, "sk": {kind: "31" if numbered else "conn#0005"}}
+        for forward in (True, False):
+            page = client.query(
+                TableName="diff",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": "room1"}},
+                ExclusiveStartKey=missing,
+                ScanIndexForward=forward,
+                Limit=5,
+            )
+            page.pop("ResponseMetadata")
+            answers.append(page)
+        scan = client.scan(TableName="diff", Limit=50)
+        scan.pop("ResponseMetadata")
+        answers.append(scan)
+    return answers
+
+
+@pytest.mark.parametrize("numbered", [False, True], ids=["string-keys", "number-keys"])
+def test_the_quick_query_and_answer_paths_answer_as_moto_does(numbered: bool) -> None:
+    from wsgate_local.dynamo_server import direct_item_answers, partition_queries
+
+    expected = _answers(numbered)
+    undo = [partition_queries(), direct_item_answers()]
+    try:
+        got = _answers(numbered)
+    finally:
+        for step in undo:
+            step()
+    assert len(got) == len(expected) > 200
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine == theirs
