@@ -534,6 +534,12 @@ class Bench:
         result = scale.run(n, self.s.scale_shard_size, self.s.scale_latency_ms, self.s.scale_rounds)
         self.raw["scale"] = result
         self.rows.extend(scale_rows.rows(result))
+        log(f"scale: again, each function held to Lambda's CPU share ({n} clients)")
+        held = scale.run(
+            n, self.s.scale_shard_size, self.s.scale_latency_ms, rounds=1, cpu_share="auto"
+        )
+        self.raw["scale_held"] = held
+        self.rows.extend(scale_rows.held_rows(held))
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -56,7 +57,13 @@ def raise_fd_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def run(clients: int, shard_size: int, latency_ms: float, rounds: int) -> dict[str, Any]:
+def run(
+    clients: int, shard_size: int, latency_ms: float, rounds: int, cpu_share: str | None = None
+) -> dict[str, Any]:
+    """One pass of the section. With ``cpu_share`` (``"auto"``), the gateway holds every worker
+    to Lambda's share of a CPU (``wsgate local --cpu-share``) and the driver makes each publish
+    inside the function, through the Lambda Invoke API, so the caller is held too; that pass has
+    no crash round and no untimed inline warm-up (the inline publish is the slow one there)."""
     limit = raise_fd_limit()
     fitted = min(clients, limit - SPARE_FDS)
     shards = math.ceil(fitted / shard_size)
@@ -72,6 +79,9 @@ def run(clients: int, shard_size: int, latency_ms: float, rounds: int) -> dict[s
         str(shards + 1),
         "--idle-timeout",
         "3600",
+        "--var",
+        f"shard_size={shard_size}",
+        *(("--cpu-share", cpu_share) if cpu_share else ()),
     )
     env = {"SCALE_SHARD_LOG": str(log), "WSGATE_FANOUT_SHARD_SIZE": str(shard_size)}
     with gateway.running(SCALE_DIR, args=args, env=env, timeout=120) as gw:
@@ -98,9 +108,12 @@ def run(clients: int, shard_size: int, latency_ms: float, rounds: int) -> dict[s
             str(shard_size),
             "--rounds",
             str(rounds),
+            *(("--in-function",) if cpu_share else ()),
         ]
         result: dict[str, Any] = procs.run_json(argv, timeout=600 + fitted * 0.1, env=driver_env)
     result.update(
+        cpu_share=cpu_share,
+        cpus=os.cpu_count(),
         requested_clients=clients,
         fd_limit=limit,
         latency_ms=latency_ms,
@@ -302,7 +315,6 @@ def _settled_status(publish_id: str, timeout: float) -> dict[str, Any]:
 
 
 def drive(args: argparse.Namespace) -> dict[str, Any]:
-    import os
 
     from wsgate import rooms
 
@@ -348,11 +360,22 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
 
         def publish(tag: str, threshold: int) -> dict[str, Any]:
             gw_cpu = procs.cpu_split(gateway_pid)[0]
+            data = {"tag": tag, "text": PAYLOAD_TEXT}
             t0, cpu0 = time.monotonic(), time.process_time()
-            report = rooms.publish(
-                ROOM, {"tag": tag, "text": PAYLOAD_TEXT}, fanout_threshold=threshold
-            )
-            call_s, caller_cpu = time.monotonic() - t0, time.process_time() - cpu0
+            if args.in_function:
+                answer = _publish_in_function(data, threshold)
+                call_s, caller_cpu = answer["call_s"], answer["cpu_s"]
+                publish_id, count = answer.get("publish_id", ""), answer.get("shards", 0)
+                counts = answer.get("report")
+            else:
+                report = rooms.publish(ROOM, data, fanout_threshold=threshold)
+                call_s, caller_cpu = time.monotonic() - t0, time.process_time() - cpu0
+                publish_id, count = getattr(report, "id", ""), getattr(report, "shards", 0)
+                counts = {
+                    "delivered": len(getattr(report, "delivered", ())),
+                    "gone": len(getattr(report, "gone", ())),
+                    "failed": len(getattr(report, "failed", ())),
+                }
             check = receivers.report(tag, 300)
             out: dict[str, Any] = {
                 "call_s": call_s,
@@ -360,9 +383,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                 "check": check,
                 "last_delivery_s": (check["last_receipt"] or t0) - t0,
             }
-            publish_id = getattr(report, "id", "")
             if publish_id:
-                count = int(getattr(report, "shards", 0))
                 lines = shard_lines(log, publish_id, count, 300)
                 out.update(
                     publish_id=publish_id,
@@ -376,16 +397,14 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                     status=_settled_status(publish_id, 60),
                 )
             else:
-                out["report"] = {
-                    "delivered": len(report.delivered),
-                    "gone": len(report.gone),
-                    "failed": len(report.failed),
-                }
+                out["report"] = counts
             out["gateway_cpu_s"] = procs.cpu_split(gateway_pid)[0] - gw_cpu
             return out
 
         # untimed: the pool grows to a worker per shard, every client is warm
-        warm = [publish("warm-fanout", fan_threshold), publish("warm-inline", inline_threshold)]
+        warm = [publish("warm-fanout", fan_threshold)]
+        if not args.in_function:
+            warm.append(publish("warm-inline", inline_threshold))
         runs: list[dict[str, Any]] = []
         for r in range(args.rounds):
             runs.append(
@@ -395,7 +414,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                 }
             )
         # the bench app crashes every even shard's worker midway through its first attempt
-        crashed = publish("crash-me-0", fan_threshold)
+        crashed = None if args.in_function else publish("crash-me-0", fan_threshold)
     finally:
         receivers.stop()
     return {
@@ -411,6 +430,22 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _publish_in_function(data: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """Publish from inside the function (the bench app's ``benchPublish``): its answer."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda", config=Config(read_timeout=900, retries={"total_max_attempts": 1})
+    )
+    request = {"benchPublish": {"room": ROOM, "data": data, "threshold": threshold}}
+    answer = client.invoke(FunctionName="scale", Payload=json.dumps(request).encode())
+    body = json.loads(answer["Payload"].read())
+    if "FunctionError" in answer:
+        raise RuntimeError(f"the publishing invocation failed: {body}")
+    return body  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("ws_url")
@@ -419,6 +454,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10000)
     parser.add_argument("--shard-size", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--in-function", action="store_true", help="publish inside the function (Invoke API)"
+    )
     args = parser.parse_args()
     print(json.dumps(drive(args)))
 

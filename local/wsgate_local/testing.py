@@ -282,8 +282,9 @@ def start_gateway(
     ``integration_timeout_ms``…) and ``workers``, ``idle_timeout``, ``max_duration``, and
     ``faults`` (a spec such as ``"429=0.1,500=0.02"`` or a :class:`wsgate_local.faults.Faults`),
     ``latency`` (``"20ms"``, ``"10ms..30ms"`` or a :class:`wsgate_local.latency.Latency`),
-    ``cpu_share`` (vCPUs per worker, as ``--cpu-share``), ``max_workers`` and ``async_settings`` (an :class:`wsgate_local.async_queue.AsyncSettings`:
-    retries, retry delays and maximum event age of asynchronous invocations).
+    ``cpu_share`` (vCPUs per worker, as ``--cpu-share``), ``max_workers`` and
+    ``async_settings`` (an :class:`wsgate_local.async_queue.AsyncSettings`: retries, retry
+    delays and maximum event age of asynchronous invocations).
     """
     if isinstance(directory, GatewayConfig):
         config = directory
