@@ -8,7 +8,10 @@ in turn, round after round, so a change in the machine's load hits all of them a
 - dispatch: one ``bench.dispatch`` child per runtime and round, best of the rounds per event;
 - cold start: fresh interpreters importing wsgate from the extracted echo zip, without and with
   ``.pyc`` files, each timed by the CPU time the child used (user + system, from
-  ``wait4``), which hardly depends on what the neighbours do; the wall time is kept too;
+  ``wait4``), which hardly depends on what the neighbours do; the wall time is kept too; and
+  the same after an untimed ``import boto3``, which the first event that touches the table or
+  sends does in Lambda (it loads typing, dataclasses and inspect too): what wsgate adds to a
+  container that loads boto3 anyway;
 - the echo example's zip, built by the module's packager from each runtime.
 
 It prints one table and writes ``bench/results/compare.json`` (``--out`` to change it).
@@ -166,6 +169,17 @@ _SELF_TIMED = "\n".join(
         "print(time.process_time() - _started)",
     ]
 )
+#: The same with boto3 imported first (untimed): the CPU wsgate adds to a container that loads
+#: boto3 anyway. In Lambda it does: the module always sets ``WSGATE_TABLE`` and ``$connect``
+#: writes the connection there, and sending uses botocore too. boto3 imports typing,
+#: dataclasses and inspect itself, so these cost wsgate nothing more there.
+_SELF_TIMED_AFTER_BOTO3 = "\n".join(
+    [
+        coldstart.APP_WITH_FIVE_ROUTES.splitlines()[0],
+        "import boto3",
+        *_SELF_TIMED.splitlines()[1:],
+    ]
+)
 
 
 def extract_echo_zips(runtime: Runtime, into: Path) -> dict[str, Any]:
@@ -207,8 +221,10 @@ def coldstart_rounds(
         for rt, variant, where in plan:
             base = _run_child(coldstart.BASELINE.format(path=where), env)
             app = _run_child(_SELF_TIMED.format(path=where), env)
+            after_boto3 = _run_child(_SELF_TIMED_AFTER_BOTO3.format(path=where), env)
             s = samples.setdefault((rt.label, variant), {k: [] for k in _SAMPLE_KINDS})
-            for kind, value in zip(_SAMPLE_KINDS, (*base[:2], *app), strict=True):
+            values = (*base[:2], *app, after_boto3[2])
+            for kind, value in zip(_SAMPLE_KINDS, values, strict=True):
                 s[kind].append(value * 1000)
     out: dict[str, Any] = {}
     for (label, variant), s in samples.items():
@@ -219,11 +235,20 @@ def coldstart_rounds(
             row[f"{kind}_added_median_ms"] = statistics.median(apps) - statistics.median(bases)
         row["inside_cpu_ms"] = min(s["app_inside_cpu"])
         row["inside_cpu_median_ms"] = statistics.median(s["app_inside_cpu"])
+        row["after_boto3_cpu_ms"] = min(s["after_boto3_inside_cpu"])
+        row["after_boto3_cpu_median_ms"] = statistics.median(s["after_boto3_inside_cpu"])
         out[f"{label}|{variant}"] = row
     return out
 
 
-_SAMPLE_KINDS = ("base_wall", "base_cpu", "app_wall", "app_cpu", "app_inside_cpu")
+_SAMPLE_KINDS = (
+    "base_wall",
+    "base_cpu",
+    "app_wall",
+    "app_cpu",
+    "app_inside_cpu",
+    "after_boto3_inside_cpu",
+)
 
 
 # -- table -------------------------------------------------------------------------------------
@@ -262,6 +287,13 @@ def render(runtimes: list[Runtime], result: dict[str, Any]) -> str:
                         for r in runtimes
                     ],
                 )
+            add(
+                f"cold start, {name}: import + App() after boto3's import, CPU, best",
+                [
+                    f"{result['coldstart'][f'{r.label}|{variant}']['after_boto3_cpu_ms']:.1f} ms"
+                    for r in runtimes
+                ],
+            )
         for kind, how in (("cpu", ""), ("cpu", "_median"), ("wall", "")):
             if not result["coldstart"]:
                 continue
@@ -315,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 dispatch_runs[rt.label].append(dispatch_once(rt, args.quick))
         cold: dict[str, Any] = {}
         if "coldstart" in sections:
-            log(f"cold start: {args.rounds * 8} fresh interpreters per runtime")
+            log(f"cold start: {args.rounds * 12} fresh interpreters per runtime")
             cold = coldstart_rounds(runtimes, tasks, args.rounds * 2)
     result = {
         "meta": meta,

@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
+from itertools import islice
 from typing import Any
 
 from . import _json
@@ -61,9 +62,12 @@ _fields: ContextVar[dict[str, Any] | None] = ContextVar("wsgate_log_fields", def
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
-)
+_BLANK_RECORD = logging.LogRecord("", 0, "", 0, "", (), None)
+_STANDARD_ATTRS = frozenset(_BLANK_RECORD.__dict__.keys() | {"message", "asctime"})
+#: How many attributes ``LogRecord.__init__`` sets: ``makeRecord`` adds the ``extra`` ones after
+#: these, so the formatter looks for fields only past them.
+_OWN_ATTRS = len(_BLANK_RECORD.__dict__)
+del _BLANK_RECORD
 
 
 class JsonFormatter(logging.Formatter):
@@ -75,14 +79,17 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            **(invocation_fields() or {}),
-            # the ``extra`` fields, in the order given (a set difference would shuffle them)
-            **{
-                key: value
-                for key, value in record.__dict__.items()
-                if key not in _STANDARD_ATTRS and not key.startswith("_")
-            },
         }
+        ids = invocation_fields()
+        if ids is not None:
+            line.update(ids)
+        # The ``extra`` fields, in the order given. They follow the record's own attributes
+        # (skipped without a look at each); what a filter or another formatter added after
+        # them is told apart by name.
+        attrs = record.__dict__
+        for key in islice(attrs, _OWN_ATTRS, None):
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                line[key] = attrs[key]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         try:

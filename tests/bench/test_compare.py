@@ -60,5 +60,6 @@ def test_compare_prints_one_column_per_runtime_and_writes_json(tmp_path: Path) -
     for label in doc["runtimes"]:
         assert set(doc["dispatch"][label]) == {"INFO", "WARNING"}
         for variant in ("no_pyc", "pyc"):
-            assert doc["coldstart"][f"{label}|{variant}"]["inside_cpu_ms"] > 0
+            row = doc["coldstart"][f"{label}|{variant}"]
+            assert row["inside_cpu_ms"] > 0 and row["after_boto3_cpu_ms"] > 0
             assert doc["zip"][label][variant]["bytes"] > 0

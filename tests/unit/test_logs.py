@@ -311,3 +311,18 @@ def test_extra_fields_keep_the_order_they_were_given_in() -> None:
     )
     line = json.loads(logs.JsonFormatter().format(record))
     assert [key for key in line if key.startswith("field")] == names
+
+
+def test_a_filters_field_is_logged_and_another_formatters_work_is_not() -> None:
+    # A user's filter may add a field after the record was made (the request id of their
+    # framework, say); another handler's formatter may have set ``message`` and ``asctime``.
+    record = logging.getLogger("wsgate").makeRecord(
+        "wsgate", logging.INFO, __file__, 0, "%s handled", ("join",), None, extra={"room": "a"}
+    )
+    logging.Formatter("%(asctime)s %(message)s").format(record)
+    record.tenant = "t1"
+    record._private = "not a field"
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["message"] == "join handled"
+    assert (line["room"], line["tenant"]) == ("a", "t1")
+    assert not {"asctime", "_private", "args", "msg"} & line.keys()
