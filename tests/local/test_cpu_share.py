@@ -68,19 +68,25 @@ def _state(pid: int) -> str | None:
     return data[data.rindex(b")") + 2 :].split()[0].decode()
 
 
+def _workers() -> set[int]:
+    """This process's worker processes (every gateway's it runs: session fixtures' too)."""
+    return {
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit()
+        and b"wsgate_local.container" in _cmdline(int(pid))
+        and _parent(int(pid)) == os.getpid()
+    }
+
+
 def test_stopping_the_gateway_ends_a_worker_it_holds_stopped() -> None:
+    others = _workers()
     gw = start_gateway(APP, cpu_share=0.05, workers=1)
     try:
         gw.lambda_client().invoke(
             FunctionName="cpu", InvocationType="Event", Payload=b'{"burn": 30}'
         )
-        workers = [
-            int(pid)
-            for pid in os.listdir("/proc")
-            if pid.isdigit()
-            and b"wsgate_local.container" in _cmdline(int(pid))
-            and _parent(int(pid)) == os.getpid()
-        ]
+        workers = _workers() - others
         assert workers
         deadline = time.monotonic() + 20
         while not any(_state(pid) == "T" for pid in workers):
