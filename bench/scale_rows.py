@@ -96,6 +96,27 @@ def projection(result: dict[str, Any], members: int) -> dict[str, float]:
     }
 
 
+def _pair(
+    title: str, inline: dict[str, Any], fanned: dict[str, Any], notes: tuple[str, str]
+) -> list[Row]:
+    """The inline row and the fanned-out row measured against it (time to the last delivery)."""
+    name_inline, name_fanned = title.split("|")
+    return [
+        Row(SECTION, name_inline, inline["last_delivery_s"] * 1000, "ms", note=notes[0]),
+        Row(
+            SECTION,
+            name_fanned,
+            fanned["last_delivery_s"] * 1000,
+            "ms",
+            baseline=inline["last_delivery_s"] * 1000,
+            baseline_name="inline",
+            ratio=inline["last_delivery_s"] / fanned["last_delivery_s"],
+            ratio_label="faster",
+            note=notes[1],
+        ),
+    ]
+
+
 def rows(result: dict[str, Any]) -> list[Row]:
     n, shard_size = result["clients"], result["shard_size"]
     latency = result["latency_ms"]
@@ -111,40 +132,28 @@ def rows(result: dict[str, Any]) -> list[Row]:
         )
     )
     where = f"{n:,} local connections, {latency:g} ms emulated latency"
-    out = [
-        Row(
-            SECTION,
-            f"publish to {n:,}, inline: until all have it",
-            inline["last_delivery_s"] * 1000,
-            "ms",
-            note=(
+    out = _pair(
+        f"publish to {n:,}, inline: until all have it|"
+        f"publish to {n:,}, fanned out ({shards} shards of {shard_size:,})",
+        inline,
+        fanned,
+        (
+            (
                 f"{where}; one sender, best of {len(rounds)} rounds; "
                 f"{n / inline['last_delivery_s']:,.0f} messages/s; the gateway (API Gateway's "
                 f"part) used {inline['gateway_cpu_s'] * 1000 / n:.2f} ms of CPU per message. "
                 f"{scale_note}"
             ).strip(),
+            f"{n / fanned['last_delivery_s']:,.0f} messages/s; the call returned after "
+            f"{fanned['call_s'] * 1000:,.0f} ms; first shard started "
+            f"{fanned['first_shard_start_s'] * 1000:,.0f} ms after it began; "
+            f"{sum(fanned.get('shard_invocations') or [shards]) - shards} hand-offs to a "
+            "fresh invocation; the gateway used "
+            f"{fanned['gateway_cpu_s'] * 1000 / n:.2f} ms of CPU per message. Locally the "
+            "shards share this machine's CPUs with the gateway, the local DynamoDB and the "
+            "receivers, so only the projection below says how fan-out does on AWS",
         ),
-        Row(
-            SECTION,
-            f"publish to {n:,}, fanned out ({shards} shards of {shard_size:,})",
-            fanned["last_delivery_s"] * 1000,
-            "ms",
-            baseline=inline["last_delivery_s"] * 1000,
-            baseline_name="inline",
-            ratio=inline["last_delivery_s"] / fanned["last_delivery_s"],
-            ratio_label="faster",
-            note=(
-                f"{n / fanned['last_delivery_s']:,.0f} messages/s; the call returned after "
-                f"{fanned['call_s'] * 1000:,.0f} ms; first shard started "
-                f"{fanned['first_shard_start_s'] * 1000:,.0f} ms after it began; "
-                f"{sum(fanned.get('shard_invocations') or [shards]) - shards} hand-offs to a "
-                "fresh invocation; the gateway used "
-                f"{fanned['gateway_cpu_s'] * 1000 / n:.2f} ms of CPU per message. Locally the "
-                "shards share this machine's CPUs with the gateway, the local DynamoDB and the "
-                "receivers, so only the projection below says how fan-out does on AWS"
-            ),
-        ),
-    ]
+    )
     inline_cpu = inline["caller_cpu_s"] / n
     fan_cpu = _fanout_cpu_per_message(fanned)
     out.append(
@@ -279,35 +288,21 @@ def held_rows(result: dict[str, Any]) -> list[Row]:
         if inline["call_s"] > INTEGRATION_TIMEOUT_S
         else ""
     )
-    out = [
-        Row(
-            SECTION,
-            f"held to Lambda's CPU share: publish to {n:,}, inline",
-            inline["last_delivery_s"] * 1000,
-            "ms",
-            note=(
-                f"{where}; the call inside the function took {inline['call_s']:,.1f} s and "
-                f"{inline['caller_cpu_s']:,.1f} s of CPU{cut}"
-            ),
+    out = _pair(
+        f"held to Lambda's CPU share: publish to {n:,}, inline|"
+        f"held to Lambda's CPU share: publish to {n:,}, fanned out ({shards} shards)",
+        inline,
+        fanned,
+        (
+            f"{where}; the call inside the function took {inline['call_s']:,.1f} s and "
+            f"{inline['caller_cpu_s']:,.1f} s of CPU{cut}",
+            f"shards of {shard_size:,}; the call returned after {fanned['call_s']:,.2f} s; "
+            f"first shard started {fanned['first_shard_start_s']:,.2f} s after it began; "
+            f"shards' CPU {sum(fanned['shard_cpu_s']):,.1f} s in all; this machine has "
+            f"{result.get('cpus') or 'its'} cores for {shards} held shards, the gateway, "
+            "the local DynamoDB and the receivers",
         ),
-        Row(
-            SECTION,
-            f"held to Lambda's CPU share: publish to {n:,}, fanned out ({shards} shards)",
-            fanned["last_delivery_s"] * 1000,
-            "ms",
-            baseline=inline["last_delivery_s"] * 1000,
-            baseline_name="inline",
-            ratio=inline["last_delivery_s"] / fanned["last_delivery_s"],
-            ratio_label="faster",
-            note=(
-                f"shards of {shard_size:,}; the call returned after {fanned['call_s']:,.2f} s; "
-                f"first shard started {fanned['first_shard_start_s']:,.2f} s after it began; "
-                f"shards' CPU {sum(fanned['shard_cpu_s']):,.1f} s in all; this machine has "
-                f"{result.get('cpus') or 'its'} cores for {shards} held shards, the gateway, "
-                "the local DynamoDB and the receivers"
-            ),
-        ),
-    ]
+    )
     checks = [inline["check"], fanned["check"], *(w["check"] for w in result["warmup"])]
     for label, key in (("duplicates", "duplicated"), ("losses", "missing")):
         count = sum(c[key] for c in checks)

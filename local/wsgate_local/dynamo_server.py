@@ -250,20 +250,22 @@ def partition_queries() -> Callable[[], None]:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        index_name = kwargs.get("index_name", args[1] if len(args) > 1 else None)
-        plain = set(kwargs) <= _QUERY_KEYWORDS
-        if index_name is not None or hash_key is None or not plain:
+        def run(start_key: Any) -> Any:
             return original(
                 self,
                 hash_key,
                 range_comparison,
                 range_objs,
                 limit,
-                exclusive_start_key,
+                start_key,
                 scan_index_forward,
                 *args,
                 **kwargs,
             )
+
+        index_name = kwargs.get("index_name", args[1] if len(args) > 1 else None)
+        if index_name is not None or hash_key is None or not set(kwargs) <= _QUERY_KEYWORDS:
+            return run(exclusive_start_key)
         partition = self.items.get(hash_key)
         if partition is None:
             window: list[Any] = []
@@ -287,17 +289,7 @@ def partition_queries() -> Callable[[], None]:
 
         self.all_items = partition_items
         try:
-            return original(
-                self,
-                hash_key,
-                range_comparison,
-                range_objs,
-                limit,
-                exclusive_start_key,
-                scan_index_forward,
-                *args,
-                **kwargs,
-            )
+            return run(exclusive_start_key)
         finally:
             del self.all_items
 
