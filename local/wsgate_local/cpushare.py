@@ -20,7 +20,6 @@ false and the CLI says so.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import threading
@@ -35,7 +34,6 @@ TICK_S = 0.01
 #: The most CPU time a worker may use ahead of its share after a quiet spell.
 BURST_S = 0.02
 
-logger = logging.getLogger("wsgate_local.cpushare")
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 

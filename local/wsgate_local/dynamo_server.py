@@ -37,6 +37,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from .loopback import host_allowed, refusal
@@ -234,7 +235,6 @@ def partition_queries() -> Callable[[], None]:
     they are. ``tests/local/test_dynamo_server.py`` compares paged answers with unpatched moto's.
     Returns a function that undoes the patch.
     """
-    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     original = Table.query
@@ -280,7 +280,6 @@ def partition_queries() -> Callable[[], None]:
                 limit,
                 exclusive_start_key,
                 scan_index_forward is not False,
-                DynamoType,
             )
             exclusive_start_key = None  # the window already starts after it
 
@@ -322,14 +321,15 @@ def _page_window(
     limit: Any,
     start_key: Any,
     forward: bool,
-    dynamo_type: Any,
 ) -> list[Any]:
     """The items of one partition a Query page can return, in the order of the range key."""
-    keyed = sorted(((_sort_value(item.range_key), item) for item in items), key=_first)
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    keyed = sorted(((_sort_value(item.range_key), item) for item in items), key=itemgetter(0))
     keys = [key for key, _ in keyed]
     ordered = [item for _, item in keyed]
     if start_key is not None and range_key_attr in start_key:
-        after = dynamo_type(start_key[range_key_attr]).cast_value
+        after = DynamoType(start_key[range_key_attr]).cast_value
         if forward:
             ordered = ordered[bisect.bisect_right(keys, after) :]
         else:
@@ -353,10 +353,6 @@ def _page_window(
     if not forward:
         window.reverse()  # moto sorts what it is given ascending, then reverses it
     return window
-
-
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
 
 
 def _sort_value(key: Any) -> Any:

@@ -198,7 +198,7 @@ class RunningGateway:
         match: Callable[[Any], bool] | None = None,
     ) -> None:
         """Make the first attempt of the next ``count`` asynchronous invocations (of those
-        ``match`` accepts, if given) fail, so that Lambda's retry runs: ``when="before"`` the
+        ``match`` accepts, if given) fail, so that Lambda's retry runs: ``when="before"`` before the
         handler runs, ``"crash"`` by killing the worker ``after_s`` seconds into it, ``"after"``
         once it has run to its end (its work is then done twice).
         See :mod:`wsgate_local.async_queue`."""
