@@ -9,7 +9,8 @@ gateway holds each worker to it: a thread reads every worker's CPU time
 fills at ``share`` CPU-seconds per second, up to ``BURST_S`` of credit; a worker that has used
 more than its credit is stopped (``SIGSTOP``) until the bucket is full enough again
 (``SIGCONT``). Over any stretch longer than a few ticks a worker gets its share and no more,
-however many threads it runs, which is how a CFS quota (what Lambda's limit amounts to) behaves.
+however many threads it runs: the docs put Lambda's limit as credits, "one vCPU-second of
+credits per second" at 1,769 MB, and the bucket hands them out that way.
 
 What is left out, and said so: a worker's init (importing the handler) runs at full speed, as
 does any process a handler starts; the gateway, the local DynamoDB and the clients are AWS's and
